@@ -1,0 +1,80 @@
+package action
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Problem is one thing wrong with one input: which input, what was expected
+// and what was found.
+type Problem struct {
+	Input    string // the input's name, e.g. "role-duration"
+	Expected string // e.g. "a duration with a unit, such as 15m or 1h"
+	Found    string // the offending value, already quoted, or a description of it
+}
+
+func (p *Problem) Error() string {
+	return fmt.Sprintf("input %q: expected %s, found %s", p.Input, p.Expected, p.Found)
+}
+
+// UsageError reports everything wrong with how an action was invoked: bad or
+// missing inputs and unknown flags, all at once. It maps to exit code 2.
+type UsageError struct {
+	Command  string
+	Problems []error
+}
+
+func (e *UsageError) Error() string {
+	var b strings.Builder
+	n := len(e.Problems)
+	fmt.Fprintf(&b, "invalid input (%d problem%s):", n, plural(n))
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// Unwrap gives errors.Is and errors.As access to every problem.
+func (e *UsageError) Unwrap() []error { return e.Problems }
+
+// Usage wraps errors found while checking inputs (for example by a domain
+// package's own validation) as a UsageError, flattening errors.Join trees so
+// that each problem stands on its own line. It returns nil when every error is
+// nil.
+func Usage(command string, errs ...error) error {
+	var flat []error
+	for _, err := range errs {
+		flat = append(flat, flatten(err)...)
+	}
+	if len(flat) == 0 {
+		return nil
+	}
+	return &UsageError{Command: command, Problems: flat}
+}
+
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	var u *UsageError
+	if errors.As(err, &u) && err == error(u) {
+		return u.Problems
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

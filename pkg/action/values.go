@@ -1,0 +1,247 @@
+package action
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Values holds an action's inputs, each resolved from its source and parsed
+// by its declared kind. Reading an input that was not declared, or reading it
+// as another kind, is a programming error and panics; tests catch it.
+//
+// Problems found while parsing are collected, and an action adds its own with
+// [Values.Problem]; [Values.Err] returns all of them at once.
+type Values struct {
+	spec     Spec
+	raw      map[string]string // the resolved text of every input that has a value
+	source   map[string]string // where each raw value came from, for messages
+	parsed   map[string]any
+	problems []error
+	base     string // directory relative paths resolve against
+}
+
+// parseValue parses text as the input's kind. The error says what was expected.
+func parseValue(in Input, text string) (any, error) {
+	switch in.Kind {
+	case Bool:
+		switch text {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return nil, expected("true or false")
+	case Int:
+		n, err := strconv.Atoi(text)
+		if err != nil {
+			return nil, expected("a whole number")
+		}
+		return n, nil
+	case Duration:
+		d, err := time.ParseDuration(text)
+		if err != nil || d < 0 {
+			return nil, expected("a duration with a unit, such as 90s, 10m or 1h30m")
+		}
+		return d, nil
+	case List:
+		return splitList(text), nil
+	case Map:
+		return parseMap(text)
+	default:
+		if len(in.Options) > 0 && !slices.Contains(in.Options, text) {
+			return nil, expected("one of " + quoteAll(in.Options))
+		}
+		return text, nil
+	}
+}
+
+type expectation string
+
+func expected(what string) error { return expectation(what) }
+
+func (e expectation) Error() string { return "expected " + string(e) }
+
+// splitList splits on newlines and commas, trims items and drops blanks.
+func splitList(text string) []string {
+	var out []string
+	for _, item := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == ',' }) {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// parseMap parses "key=value" lines. Values may contain "=" and commas; keys
+// may not repeat.
+func parseMap(text string) (map[string]string, error) {
+	out := map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("expected key=value on line %d, found %q", i+1, line)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("expected each key once, found %q again on line %d", k, i+1)
+		}
+		out[k] = strings.TrimSpace(v)
+	}
+	return out, nil
+}
+
+func quoteAll(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// resolve parses every declared input from raw text, recording problems.
+func (v *Values) resolve() {
+	for _, in := range v.spec.Inputs {
+		text, ok := v.raw[in.Name]
+		if !ok {
+			if in.Required {
+				v.problems = append(v.problems, &Problem{Input: in.Name, Expected: "a value (the input is required)", Found: "none"})
+			}
+			continue
+		}
+		val, err := parseValue(in, text)
+		if err != nil {
+			found := strconv.Quote(text)
+			if in.Secret {
+				found = "a secret value (not shown)"
+			}
+			if src := v.source[in.Name]; src != "" && src != "default" {
+				found += " (from " + src + ")"
+			}
+			what := err.Error()
+			if e, isExp := err.(expectation); isExp {
+				what = string(e)
+			} else {
+				if in.Secret {
+					// parseMap quotes the offending line, which is part of the secret.
+					v.problems = append(v.problems, &Problem{Input: in.Name, Expected: "key=value lines, each key once", Found: found})
+					continue
+				}
+				// parseMap describes both sides itself.
+				v.problems = append(v.problems, fmt.Errorf("input %q: %s", in.Name, what))
+				continue
+			}
+			v.problems = append(v.problems, &Problem{Input: in.Name, Expected: what, Found: found})
+			continue
+		}
+		v.parsed[in.Name] = val
+	}
+}
+
+func (v *Values) lookup(name string, kind Kind) (any, bool) {
+	in, ok := v.spec.Input(name)
+	if !ok {
+		panic(fmt.Sprintf("action %q: input %q is not declared", v.spec.Name, name))
+	}
+	if in.Kind != kind {
+		panic(fmt.Sprintf("action %q: input %q is a %s, read as a %s", v.spec.Name, name, in.Kind, kind))
+	}
+	val, ok := v.parsed[name]
+	return val, ok
+}
+
+// IsSet reports whether the input has a value from any source, its default included.
+func (v *Values) IsSet(name string) bool {
+	if _, ok := v.spec.Input(name); !ok {
+		panic(fmt.Sprintf("action %q: input %q is not declared", v.spec.Name, name))
+	}
+	_, ok := v.raw[name]
+	return ok
+}
+
+// Source tells where the input's value came from: "--name", "INPUT_NAME",
+// "FERRY_NAME", "default", or "" when it has none.
+func (v *Values) Source(name string) string { return v.source[name] }
+
+// String returns a String input, "" when unset.
+func (v *Values) String(name string) string {
+	val, _ := v.lookup(name, String)
+	s, _ := val.(string)
+	return s
+}
+
+// Bool returns a Bool input, false when unset or invalid.
+func (v *Values) Bool(name string) bool {
+	val, _ := v.lookup(name, Bool)
+	b, _ := val.(bool)
+	return b
+}
+
+// Int returns an Int input, 0 when unset or invalid.
+func (v *Values) Int(name string) int {
+	val, _ := v.lookup(name, Int)
+	n, _ := val.(int)
+	return n
+}
+
+// Duration returns a Duration input, 0 when unset or invalid.
+func (v *Values) Duration(name string) time.Duration {
+	val, _ := v.lookup(name, Duration)
+	d, _ := val.(time.Duration)
+	return d
+}
+
+// List returns a List input, nil when unset.
+func (v *Values) List(name string) []string {
+	val, _ := v.lookup(name, List)
+	l, _ := val.([]string)
+	return slices.Clone(l)
+}
+
+// Map returns a Map input, nil when unset.
+func (v *Values) Map(name string) map[string]string {
+	val, _ := v.lookup(name, Map)
+	m, _ := val.(map[string]string)
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, x := range m {
+		out[k] = x
+	}
+	return out
+}
+
+// Path returns a String input as a path; a relative path is resolved against
+// the workspace (GITHUB_WORKSPACE, CI_PROJECT_DIR or the working directory).
+func (v *Values) Path(name string) string {
+	p := v.String(name)
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(v.base, p)
+}
+
+// Problem records a problem the action found with an input's value.
+func (v *Values) Problem(input, expected, found string) {
+	v.problems = append(v.problems, &Problem{Input: input, Expected: expected, Found: found})
+}
+
+// Add records problems returned by a domain package's own validation; nils are ignored.
+func (v *Values) Add(errs ...error) {
+	for _, err := range errs {
+		v.problems = append(v.problems, flatten(err)...)
+	}
+}
+
+// Err returns every problem found so far as one *UsageError, or nil.
+func (v *Values) Err() error {
+	return Usage(v.spec.Name, v.problems...)
+}

@@ -1,0 +1,128 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/ferry-ci/ferry/pkg/action"
+	"github.com/ferry-ci/ferry/pkg/awsauth"
+)
+
+// awsInputs are the inputs every AWS action has.
+func awsInputs() []action.Input {
+	return []action.Input{
+		{Name: "aws-region", Description: "AWS region, e.g. eu-west-1. Falls back to AWS_REGION (or AWS_DEFAULT_REGION)."},
+		{Name: "role-to-assume", Description: "ARN of an IAM role to assume. On GitHub with an OIDC token (the job needs `permissions: id-token: write`), on GitLab with the ID token in `web-identity-token-env`, with `role-chaining` (or on the command line) with the current credentials."},
+		{Name: "role-session-name", Description: "Session name for the assumed role. Default: ferry-<repository>-<run or job id>."},
+		{Name: "role-duration", Kind: action.Duration, Default: "1h", Description: "Lifetime of the assumed-role session, 15m to 12h."},
+		{Name: "role-chaining", Kind: action.Bool, Default: "false", Description: "Assume `role-to-assume` with the credentials already configured (sts:AssumeRole) instead of an OIDC token."},
+		{Name: "audience", Default: "sts.amazonaws.com", Description: "Audience of the GitHub OIDC token."},
+		{Name: "web-identity-token-env", Default: "AWS_ID_TOKEN", Description: "GitLab (and command line): the environment variable holding the OIDC ID token, as filled by the job's `id_tokens:`."},
+		{Name: "aws-endpoint-url", Description: "Base endpoint for every AWS service, for emulators and private endpoints. AWS_ENDPOINT_URL is honoured too."},
+		{Name: "max-attempts", Kind: action.Int, Default: "5", Description: "Attempts per AWS request, first try included, with the SDK's adaptive retry."},
+	}
+}
+
+// timeoutInput is the deadline of a whole action run.
+func timeoutInput(def string) action.Input {
+	return action.Input{Name: "timeout", Kind: action.Duration, Default: def, Description: "Deadline for the whole run, e.g. 10m."}
+}
+
+// awsOptions reads the AWS inputs and checks them, recording every problem in
+// the runtime's inputs. It makes no AWS call.
+func awsOptions(rt *action.Runtime, b Build) awsauth.Options {
+	in := rt.Inputs()
+	o := awsauth.Options{
+		Region:          in.String("aws-region"),
+		RoleToAssume:    in.String("role-to-assume"),
+		RoleSessionName: in.String("role-session-name"),
+		RoleDuration:    in.Duration("role-duration"),
+		RoleChaining:    in.Bool("role-chaining"),
+		EndpointURL:     in.String("aws-endpoint-url"),
+		MaxAttempts:     in.Int("max-attempts"),
+		Version:         b.Version,
+		OnSecret:        rt.Mask,
+		DisableIMDS:     rt.Getenv("AWS_EC2_METADATA_DISABLED") == "true",
+	}
+	if o.RoleToAssume != "" && o.RoleSessionName == "" {
+		o.RoleSessionName = defaultSessionName(rt)
+	}
+	if o.RoleToAssume != "" && !o.RoleChaining {
+		o.WebIdentity = webIdentity(rt, in)
+	}
+	in.Add(o.Validate())
+	return o
+}
+
+// webIdentity picks where the OIDC token comes from on this platform. A
+// missing token is an input problem where one is needed (GitHub, GitLab); on
+// the command line without one the role is assumed with the current
+// credentials.
+func webIdentity(rt *action.Runtime, in *action.Values) awsauth.TokenSource {
+	audience := in.String("audience")
+	switch rt.Platform() {
+	case action.GitHub:
+		if rt.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL") == "" || rt.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN") == "" {
+			in.Problem("role-to-assume",
+				"an OIDC token to assume it with: give the job `permissions: id-token: write`, or set role-chaining: true to assume it with credentials already configured",
+				"no ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN in the environment")
+			return nil
+		}
+		return func(ctx context.Context) (string, error) { return rt.GitHubIDToken(ctx, audience) }
+	default:
+		name := in.String("web-identity-token-env")
+		token := strings.TrimSpace(rt.Getenv(name))
+		if token != "" {
+			rt.Mask(token)
+			return func(context.Context) (string, error) { return token, nil }
+		}
+		if rt.Platform() == action.GitLab {
+			in.Problem("web-identity-token-env",
+				fmt.Sprintf("an ID token in $%s to assume role-to-assume with: add `id_tokens: {%s: {aud: %s}}` to the job, or set role-chaining: true", name, name, audience),
+				fmt.Sprintf("$%s is empty", name))
+		}
+		return nil
+	}
+}
+
+var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]+`)
+
+// defaultSessionName names the session after the run so CloudTrail shows
+// which pipeline did what: ferry-<repository>-<run id> on GitHub,
+// ferry-<project path>-<job id> on GitLab, ferry-cli elsewhere.
+func defaultSessionName(rt *action.Runtime) string {
+	var where, id string
+	switch rt.Platform() {
+	case action.GitHub:
+		where, id = rt.Getenv("GITHUB_REPOSITORY"), rt.Getenv("GITHUB_RUN_ID")
+	case action.GitLab:
+		where, id = rt.Getenv("CI_PROJECT_PATH"), rt.Getenv("CI_JOB_ID")
+	}
+	if where == "" {
+		return "ferry-cli"
+	}
+	tail := ""
+	if id != "" {
+		tail = "-" + sessionUnsafe.ReplaceAllString(id, "-")
+	}
+	head := "ferry-" + sessionUnsafe.ReplaceAllString(where, "-")
+	if max := 64 - len(tail); len(head) > max {
+		head = head[:max]
+	}
+	return head + tail
+}
+
+// loadAWS turns checked options into an aws.Config.
+func loadAWS(ctx context.Context, rt *action.Runtime, o awsauth.Options) (aws.Config, error) {
+	o.Logger = rt.Logger()
+	cfg, err := awsauth.Load(ctx, o)
+	if errors.Is(err, awsauth.ErrNoRegion) {
+		return cfg, action.Usage(rt.Spec().Name, err) // found before any AWS call
+	}
+	return cfg, err
+}
