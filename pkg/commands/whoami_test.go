@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -42,31 +41,10 @@ func merge(ms ...map[string]string) map[string]string {
 	return out
 }
 
-// fakeGitHubOIDC is the runner's ID token endpoint: it checks the bearer
-// request token and the audience, and counts requests.
-func fakeGitHubOIDC(t *testing.T, calls *atomic.Int32) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		if got := r.Header.Get("Authorization"); got != "Bearer "+requestToken {
-			http.Error(w, "bad request token", http.StatusUnauthorized)
-			return
-		}
-		if got := r.URL.Query().Get("audience"); got != "sts.amazonaws.com" {
-			http.Error(w, "audience "+got, http.StatusBadRequest)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"value": oidcToken})
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func TestWhoamiGitHub(t *testing.T) {
 	t.Parallel()
 	endpoint := moto.ForTest(t)
-	var oidcCalls atomic.Int32
-	oidc := fakeGitHubOIDC(t, &oidcCalls)
+	oidc := actiontest.NewGitHubOIDC(t, oidcToken, requestToken, "sts.amazonaws.com")
 
 	tests := []struct {
 		name      string
@@ -74,7 +52,7 @@ func TestWhoamiGitHub(t *testing.T) {
 		with      map[string]string
 		env       map[string]string
 		wantARN   string
-		wantOIDC  int32
+		wantOIDC  int
 		wantMasks []string
 	}{
 		{
@@ -84,13 +62,10 @@ func TestWhoamiGitHub(t *testing.T) {
 			wantARN: staticARN,
 		},
 		{
-			name:   "OIDC web identity",
-			action: "whoami",
-			with:   map[string]string{"role-to-assume": deployRole},
-			env: map[string]string{
-				"ACTIONS_ID_TOKEN_REQUEST_URL":   oidc.URL + "/token?api-version=2.0",
-				"ACTIONS_ID_TOKEN_REQUEST_TOKEN": requestToken,
-			},
+			name:      "OIDC web identity",
+			action:    "whoami",
+			with:      map[string]string{"role-to-assume": deployRole},
+			env:       oidc.Env(),
 			wantARN:   "arn:aws:sts::111111111111:assumed-role/deploy/ferry-ferry-ci-example-4242",
 			wantOIDC:  1,
 			wantMasks: []string{oidcToken, requestToken},
@@ -112,7 +87,7 @@ func TestWhoamiGitHub(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := oidcCalls.Load()
+			before := oidc.Calls()
 			with := merge(map[string]string{"aws-region": "us-east-1", "aws-endpoint-url": endpoint}, tt.with)
 			res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{Action: tt.action, With: with, Env: tt.env})
 			if res.Code != 0 {
@@ -134,7 +109,7 @@ func TestWhoamiGitHub(t *testing.T) {
 			if !strings.Contains(res.Stderr, "::group::AWS identity") || !strings.Contains(res.Stderr, "::endgroup::") {
 				t.Errorf("log lacks the ::group:: markers:\n%s", res.Stderr)
 			}
-			if have := oidcCalls.Load() - before; have != tt.wantOIDC {
+			if have := oidc.Calls() - before; have != tt.wantOIDC {
 				t.Errorf("OIDC token requests: want %d, have %d", tt.wantOIDC, have)
 			}
 			masks := res.Masks()
