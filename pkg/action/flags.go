@@ -2,6 +2,7 @@ package action
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -50,20 +51,24 @@ func parseArgs(spec Spec, args []string) parsedArgs {
 		in, ok := spec.Input(name)
 		if !ok {
 			pa.problems = append(pa.problems, fmt.Errorf("unknown flag %q: expected the name of an input of %s (ferry %s --help lists them), found %q", "--"+name, spec.Name, spec.Name, name))
-			if !hasValue && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			if !hasValue && i+1 < len(args) && !looksLikeFlag(args[i+1]) {
 				i++ // skip its value so it is not reported as a stray argument too
 			}
 			continue
 		}
 		if !hasValue {
 			switch {
-			case in.Kind == Bool && (i+1 >= len(args) || strings.HasPrefix(args[i+1], "-")):
+			case in.Kind == Bool && (i+1 >= len(args) || looksLikeFlag(args[i+1])):
 				value = "true" // a bare --flag; "--flag false" and "--flag=false" also work
-			case i+1 < len(args):
+			case i+1 < len(args) && !looksLikeFlag(args[i+1]):
 				i++
 				value = args[i]
 			default:
-				pa.problems = append(pa.problems, &Problem{Input: name, Expected: "a value after --" + name, Found: "the end of the command line"})
+				found := "the end of the command line"
+				if i+1 < len(args) {
+					found = "the flag " + strconv.Quote(args[i+1])
+				}
+				pa.problems = append(pa.problems, &Problem{Input: name, Expected: "a value after --" + name, Found: found})
 				continue
 			}
 		}
@@ -82,6 +87,12 @@ func parseArgs(spec Spec, args []string) parsedArgs {
 	}
 	return pa
 }
+
+var flagShape = regexp.MustCompile(`^(--[a-z][a-z0-9-]*(=|$)|-h$)`)
+
+// looksLikeFlag tells a following flag from a value that merely starts with
+// dashes, such as a PEM block.
+func looksLikeFlag(arg string) bool { return flagShape.MatchString(arg) }
 
 // EnvName is the environment variable that carries an input on GitLab and the
 // command line: FERRY_ and the name upper-cased, hyphens as underscores.

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
@@ -44,7 +45,8 @@ type Runtime struct {
 	gha      *githubactions.Action // GitHub workflow commands, through the redactor
 	mask     *githubactions.Action // ::add-mask:: only, past the redactor
 	values   *Values
-	output   string // "", "text", "json"
+	output   string     // "", "text", "json"
+	outMu    sync.Mutex // guards outputs and the files they are written to
 	outputs  []kv
 	base     string
 }
@@ -56,6 +58,15 @@ type kv struct{ name, value string }
 // its own before reporting everything at once. New returns ErrHelp after
 // printing help when --help was given.
 func New(spec Spec, p Process) (*Runtime, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if p.Stdout == nil {
+		p.Stdout = io.Discard
+	}
+	if p.Stderr == nil {
+		p.Stderr = io.Discard
+	}
 	getenv := p.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -203,6 +214,11 @@ func (rt *Runtime) SetOutput(name, value string) error {
 	if _, ok := rt.spec.Output(name); !ok {
 		return fmt.Errorf("action %q has no output %q", rt.spec.Name, name)
 	}
+	rt.outMu.Lock()
+	defer rt.outMu.Unlock()
+	if rt.platform == GitLab && strings.ContainsAny(value, "\r\n") {
+		rt.logger.Warn("GitLab dotenv reports cannot hold line breaks; written as \\n", "output", name)
+	}
 	if i := slices.IndexFunc(rt.outputs, func(o kv) bool { return o.name == name }); i >= 0 {
 		rt.outputs[i].value = value
 	} else {
@@ -219,6 +235,8 @@ func (rt *Runtime) SetOutput(name, value string) error {
 
 // Outputs returns the outputs set so far, by name.
 func (rt *Runtime) Outputs() map[string]string {
+	rt.outMu.Lock()
+	defer rt.outMu.Unlock()
 	out := make(map[string]string, len(rt.outputs))
 	for _, o := range rt.outputs {
 		out[o.name] = o.value
@@ -267,10 +285,7 @@ func (rt *Runtime) writeDotenv() error {
 	var b strings.Builder
 	for _, o := range rt.outputs {
 		v := strings.ReplaceAll(o.value, "\r\n", "\n")
-		if strings.Contains(v, "\n") {
-			rt.logger.Warn("GitLab dotenv reports cannot hold line breaks; written as \\n", "output", o.name)
-			v = strings.ReplaceAll(v, "\n", `\n`)
-		}
+		v = strings.ReplaceAll(v, "\n", `\n`)
 		fmt.Fprintf(&b, "%s=%s\n", DotenvName(prefix, o.name), v)
 	}
 	tmp := path + ".tmp"
@@ -293,6 +308,9 @@ func (rt *Runtime) Summary(markdown string) error {
 	}
 	if path == "" {
 		return nil
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(rt.base, path)
 	}
 	if !strings.HasSuffix(markdown, "\n") {
 		markdown += "\n"

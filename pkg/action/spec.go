@@ -108,6 +108,10 @@ func (s Spec) Validate() error {
 			problems = append(problems, fmt.Sprintf("input %q is required and has a default", in.Name))
 		case in.Name == "output" || in.Name == "help":
 			problems = append(problems, fmt.Sprintf("input %q clashes with a ferry flag", in.Name))
+		case in.Name == "command":
+			problems = append(problems, fmt.Sprintf("input %q clashes with the root action's command input", in.Name))
+		case len(in.Options) > 0 && in.Kind != String:
+			problems = append(problems, fmt.Sprintf("input %q: options apply to string inputs only", in.Name))
 		}
 		seen[in.Name] = true
 		if in.Default != "" {
