@@ -122,21 +122,6 @@ func problems(t *testing.T, err error) []error {
 	return u.Problems
 }
 
-// problemFor returns the one problem that names input, or fails.
-func problemFor(t *testing.T, errs []error, input string) error {
-	t.Helper()
-	var found []error
-	for _, e := range errs {
-		if strings.Contains(e.Error(), `"`+input+`"`) {
-			found = append(found, e)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("want one problem naming %q, have %d in %q", input, len(found), errs)
-	}
-	return found[0]
-}
-
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -1,0 +1,16 @@
+# syntax=docker/dockerfile:1
+
+# Build a static ferry binary.
+FROM golang:1.26 AS build
+ARG VERSION=dev
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/ferry ./cmd/ferry
+
+# Ship only the binary and the CA certificates it needs for TLS to AWS.
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/ferry /ferry
+ENTRYPOINT ["/ferry"]
