@@ -9,8 +9,15 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/ferry ./cmd/ferry
 
-# Ship only the binary and the CA certificates it needs for TLS to AWS.
-FROM scratch
+# GitLab CI runs a job's script with a shell, so its image adds busybox:
+# docker build --target gitlab (published as ghcr.io/ferry-ci/ferry:v1-gitlab).
+FROM busybox:1.37-musl AS gitlab
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/ferry /usr/local/bin/ferry
+
+# The GitHub container action (the default, last stage): only the binary and
+# the CA certificates it needs for TLS to AWS.
+FROM scratch AS action
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/ferry /ferry
 ENTRYPOINT ["/ferry"]

@@ -1,6 +1,6 @@
 # ferry — build, lint and test.
 #
-#   make test        everything CI runs: fmt-check vet staticcheck unit actionlint
+#   make test        everything CI runs: fmt-check vet staticcheck tools unit actionlint
 #   make build       bin/ferry
 #   make dev-up      a detached local AWS stack (moto) in .dev/; load it with: set -a; . .dev/env; set +a
 #   make dev-down    stop it
@@ -50,8 +50,17 @@ actionlint:
 unit:
 	$(DEVSTACK) exec -- $(GO) test -race -count=1 -timeout 8m ./...
 
+# Node tools (gitlab-ci-local, pinned in tools/package-lock.json) and rsync,
+# which it needs, for the GitLab component tests.
+.PHONY: tools
+tools:
+	@[ -x tools/node_modules/.bin/gitlab-ci-local ] || npm ci --prefix tools --no-audit --no-fund
+	@command -v rsync >/dev/null 2>&1 || \
+		{ DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null; }
+
 .PHONY: test
-test: fmt-check vet staticcheck unit actionlint
+test: fmt-check vet staticcheck tools unit actionlint
 
 .PHONY: dev-up
 dev-up:

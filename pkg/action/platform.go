@@ -1,5 +1,7 @@
 package action
 
+import "os"
+
 // Platform is where ferry runs.
 type Platform int
 
@@ -33,14 +35,21 @@ func Detect(getenv func(string) string) Platform {
 	}
 }
 
-// workspace is the directory relative paths in inputs resolve against.
+// workspace is the directory relative paths in inputs resolve against:
+// GITHUB_WORKSPACE or CI_PROJECT_DIR when it names a directory that exists,
+// else the working directory (where a job starts anyway; some runners, such
+// as gitlab-ci-local's shell executor, report a CI_PROJECT_DIR they did not
+// create).
 func workspace(p Platform, getenv func(string) string, dir string) string {
-	switch {
-	case p == GitHub && getenv("GITHUB_WORKSPACE") != "":
-		return getenv("GITHUB_WORKSPACE")
-	case p == GitLab && getenv("CI_PROJECT_DIR") != "":
-		return getenv("CI_PROJECT_DIR")
-	default:
-		return dir
+	var ws string
+	switch p {
+	case GitHub:
+		ws = getenv("GITHUB_WORKSPACE")
+	case GitLab:
+		ws = getenv("CI_PROJECT_DIR")
 	}
+	if fi, err := os.Stat(ws); ws != "" && err == nil && fi.IsDir() {
+		return ws
+	}
+	return dir
 }

@@ -106,3 +106,13 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestMissingProjectDirFallsBackToWorkingDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := start(t, demoSpec(), run{args: []string{"--cluster", "c", "--context", "app"}, dir: dir,
+		env: map[string]string{"GITLAB_CI": "true", "CI_PROJECT_DIR": filepath.Join(dir, "does-not-exist")}})
+	if have, want := s.rt.Inputs().Path("context"), filepath.Join(dir, "app"); have != want {
+		t.Errorf("context: want %q, have %q", want, have)
+	}
+}

@@ -21,7 +21,7 @@ func awsInputs() []action.Input {
 		{Name: "role-session-name", Description: "Session name for the assumed role. Default: ferry-<repository>-<run or job id>."},
 		{Name: "role-duration", Kind: action.Duration, Default: "1h", Description: "Lifetime of the assumed-role session, 15m to 12h."},
 		{Name: "role-chaining", Kind: action.Bool, Default: "false", Description: "Assume `role-to-assume` with the credentials already configured (sts:AssumeRole) instead of an OIDC token."},
-		{Name: "audience", Default: "sts.amazonaws.com", Description: "Audience of the GitHub OIDC token."},
+		{Name: "audience", Default: "sts.amazonaws.com", Description: "Audience (aud) of the OIDC token: asked of GitHub's token endpoint, and set on the GitLab component's id_tokens."},
 		{Name: "web-identity-token-env", Default: "AWS_ID_TOKEN", Description: "GitLab (and command line): the environment variable holding the OIDC ID token, as filled by the job's `id_tokens:`."},
 		{Name: "aws-endpoint-url", Description: "Base endpoint for every AWS service, for emulators and private endpoints. AWS_ENDPOINT_URL is honoured too."},
 		{Name: "max-attempts", Kind: action.Int, Default: "5", Description: "Attempts per AWS request, first try included, with the SDK's adaptive retry."},

@@ -13,7 +13,8 @@ import (
 
 // Generated returns the files rendered from the declarations, by path
 // relative to the repository root: each actions/<name>/action.yml, the root
-// action.yml, and the inputs/outputs tables spliced into each
+// action.yml, each GitLab component templates/<name>.yml, and the
+// inputs/outputs tables spliced into each
 // actions/<name>/README.md (a new README gets a skeleton around them).
 func Generated(root string) (map[string][]byte, error) {
 	files := map[string][]byte{}
@@ -37,6 +38,12 @@ func Generated(root string) (map[string][]byte, error) {
 			return nil, fmt.Errorf("%s: %w", readmePath, err)
 		}
 		files[readmePath] = []byte(spliced)
+
+		component, err := action.GitLabComponent(s)
+		if err != nil {
+			return nil, fmt.Errorf("rendering the GitLab component of %q: %w", s.Name, err)
+		}
+		files[filepath.Join("templates", s.Name+".yml")] = component
 	}
 	y, err := action.RootActionYAML(specs, "Dockerfile")
 	if err != nil {

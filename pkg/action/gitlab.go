@@ -1,0 +1,106 @@
+package action
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// GitLabImage is the image the components run by default: ferry with a
+// shell, as GitLab jobs need one for their script.
+const GitLabImage = "ghcr.io/ferry-ci/ferry:v1-gitlab"
+
+// GitLabComponent renders a GitLab CI/CD component (spec:inputs, then one
+// job) that runs the action: every input becomes a typed component input
+// passed as FERRY_<NAME>, the job requests an OIDC ID token in AWS_ID_TOKEN,
+// and the outputs come back as a dotenv report. Secret inputs are left out:
+// set them as masked CI/CD variables FERRY_<NAME> instead, since component
+// inputs are not masked.
+func GitLabComponent(s Spec) ([]byte, error) {
+	inputs := mapping(
+		"stage", mapping("default", scalar("deploy"), "description", scalar("Stage of the job.")),
+		"job-name", mapping("default", scalar("ferry-"+s.Name), "description", scalar("Name of the job.")),
+		"image", mapping("default", scalar(GitLabImage), "description", scalar("Image with ferry on PATH and a shell.")),
+	)
+	variables := mapping()
+	hasAudience := false
+	for _, in := range s.Inputs {
+		if in.Secret {
+			continue
+		}
+		if in.Name == "web-identity-token-env" {
+			// The job's id_tokens entry names the variable; keep them together.
+			appendPairs(variables, EnvName(in.Name), scalar("AWS_ID_TOKEN"))
+			continue
+		}
+		hasAudience = hasAudience || in.Name == "audience"
+		fields := []any{}
+		switch in.Kind {
+		case Bool:
+			fields = append(fields, "type", scalar("boolean"))
+		case Int:
+			fields = append(fields, "type", scalar("number"))
+		}
+		if !in.Required {
+			var def *yaml.Node
+			switch {
+			case in.Kind == Bool && in.Default != "":
+				def = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: in.Default}
+			case in.Kind == Int && in.Default != "":
+				def = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: in.Default}
+			case in.Kind == Bool || in.Kind == Int:
+				return nil, fmt.Errorf("input %q: a GitLab %s input needs a default", in.Name, in.Kind)
+			default:
+				def = scalar(in.Default)
+			}
+			fields = append(fields, "default", def)
+		}
+		if len(in.Options) > 0 {
+			fields = append(fields, "options", sequence(in.Options...))
+		}
+		fields = append(fields, "description", scalar(oneLine(in.Description)))
+		appendPairs(inputs, in.Name, mapping(fields...))
+		appendPairs(variables, EnvName(in.Name), scalar("$[[ inputs."+in.Name+" ]]"))
+	}
+	header := mapping("spec", mapping("inputs", inputs))
+
+	job := mapping(
+		"stage", scalar("$[[ inputs.stage ]]"),
+		"image", mapping("name", scalar("$[[ inputs.image ]]"), "entrypoint", sequence("")),
+	)
+	if hasAudience {
+		appendPairs(job, "id_tokens", mapping("AWS_ID_TOKEN", mapping("aud", scalar("$[[ inputs.audience ]]"))))
+	}
+	appendPairs(job, "variables", variables)
+	appendPairs(job, "script", sequence("ferry "+s.Name))
+	if len(s.Outputs) > 0 {
+		appendPairs(job, "artifacts", mapping(
+			"reports", mapping("dotenv", scalar("ferry.env")),
+			"when", scalar("always"),
+		))
+	}
+	body := mapping("$[[ inputs.job-name ]]", job)
+
+	head, err := encode(header)
+	if err != nil {
+		return nil, err
+	}
+	rest, err := encode(body)
+	if err != nil {
+		return nil, err
+	}
+	comment := fmt.Sprintf("# ferry %s: %s\n# Outputs (dotenv report ferry.env): %s.\n", s.Name, oneLine(s.Description), outputNames(s))
+	return []byte(string(head) + comment + "---\n" + strings.TrimPrefix(string(rest), Generated)), nil
+}
+
+func outputNames(s Spec) string {
+	if len(s.Outputs) == 0 {
+		return "none"
+	}
+	var names []string
+	for _, o := range s.Outputs {
+		names = append(names, DotenvName("", o.Name))
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,153 @@
+package commands_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/moto"
+)
+
+// gitlabCILocal returns the pinned gitlab-ci-local that `make tools`
+// installs. Under CI its absence fails the test; elsewhere it skips.
+func gitlabCILocal(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(actiontest.Root(t), "tools", "node_modules", ".bin", "gitlab-ci-local")
+	_, err := os.Stat(bin)
+	_, rsyncErr := exec.LookPath("rsync")
+	if err == nil && rsyncErr == nil {
+		return bin
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("gitlab-ci-local (%v) or rsync (%v) missing: run make tools", err, rsyncErr)
+	}
+	t.Skip("gitlab-ci-local or rsync not installed; run make tools")
+	return ""
+}
+
+// gitlabProject makes a git repository holding the components and a
+// .gitlab-ci.yml, as gitlab-ci-local needs.
+func gitlabProject(t *testing.T, pipeline string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "templates"), os.DirFS(filepath.Join(actiontest.Root(t), "templates"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".gitlab-ci.yml"), []byte(pipeline), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "-A"},
+		{"-c", "user.name=ferry", "-c", "user.email=ferry@example.com", "commit", "-qm", "pipeline"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return dir
+}
+
+// runGitLab runs the pipeline with the shell executor and ferry on PATH.
+// gitlab-ci-local does not set GITLAB_CI, which GitLab always sets, so the
+// test does.
+func runGitLab(t *testing.T, dir string, variables ...string) (string, int) {
+	t.Helper()
+	bin := gitlabCILocal(t)
+	args := []string{"--force-shell-executor", "--variable", "GITLAB_CI=true", "--variable", "AWS_EC2_METADATA_DISABLED=true"}
+	for _, v := range variables {
+		args = append(args, "--variable", v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	env := actiontest.BaseEnv(t)
+	env["GCL_IGNORE_PREDEFINED_VARS"] = "GITLAB_CI"
+	env["PATH"] = filepath.Dir(actiontest.Binary(t)) + string(os.PathListSeparator) + env["PATH"]
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("gitlab-ci-local: %v\n%s", err, out)
+	}
+	return string(out), code
+}
+
+// TestGitLabComponentWhoami includes templates/whoami.yml with inputs, runs
+// it, and checks in a later job that the outputs arrived as variables
+// through the dotenv report.
+func TestGitLabComponentWhoami(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	tests := []struct {
+		name      string
+		inputs    string
+		variables []string
+		wantARN   string // shell pattern
+	}{
+		{
+			name:      "static keys",
+			inputs:    "",
+			variables: []string{"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing"},
+			wantARN:   "arn:aws:sts::123456789012:user/moto",
+		},
+		{
+			name:      "id_tokens web identity",
+			inputs:    "      role-to-assume: " + deployRole + "\n",
+			variables: []string{"AWS_ID_TOKEN=" + oidcToken},
+			wantARN:   "arn:aws:sts::111111111111:assumed-role/deploy/ferry-fallback.group-fallback.project-*",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := gitlabProject(t, `stages: [deploy, verify]
+include:
+  - local: templates/whoami.yml
+    inputs:
+      aws-region: us-east-1
+      aws-endpoint-url: `+endpoint+`
+`+tt.inputs+`
+check:
+  stage: verify
+  needs: [ferry-whoami]
+  script:
+    - 'echo "got ARN=$ARN ACCOUNT=$ACCOUNT USER_ID=$USER_ID"'
+    - 'case "$ARN" in `+tt.wantARN+`) ;; *) exit 1 ;; esac'
+    - 'test -n "$USER_ID"'
+`)
+			out, code := runGitLab(t, dir, tt.variables...)
+			if code != 0 || !strings.Contains(out, "PASS  ferry-whoami") || !strings.Contains(out, "PASS  check") {
+				t.Fatalf("pipeline: want both jobs to pass, have exit %d:\n%s", code, out)
+			}
+			if strings.Contains(out, oidcToken) {
+				t.Errorf("the ID token reached the job log:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestGitLabComponentRejectsBadInputs(t *testing.T) {
+	t.Parallel()
+	dir := gitlabProject(t, `include:
+  - local: templates/whoami.yml
+    inputs:
+      max-attempts: many
+`)
+	out, code := runGitLab(t, dir)
+	if code == 0 || !strings.Contains(out, "`max-attempts` input: provided value is not a number") {
+		t.Errorf("want the pipeline rejected for max-attempts, have exit %d:\n%s", code, out)
+	}
+}
