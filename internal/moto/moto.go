@@ -203,18 +203,23 @@ func Ping(ctx context.Context, client *http.Client, endpoint string) error {
 	if client == nil {
 		client = &http.Client{Timeout: 2 * time.Second}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(endpoint, "/")+readyPath, nil)
+	return call(ctx, client, http.MethodGet, endpoint, readyPath, "pinging")
+}
+
+// call sends one request to moto's own API and wants 200 OK.
+func call(ctx context.Context, client *http.Client, method, endpoint, path, doing string) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(endpoint, "/")+path, nil)
 	if err != nil {
-		return fmt.Errorf("pinging moto at %q: %w", endpoint, err)
+		return fmt.Errorf("%s moto at %q: %w", doing, endpoint, err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("pinging moto at %q: %w", endpoint, err)
+		return fmt.Errorf("%s moto at %q: %w", doing, endpoint, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("pinging moto at %q: GET %s answered %s", endpoint, readyPath, resp.Status)
+		return fmt.Errorf("%s moto at %q: %s %s answered %s", doing, endpoint, method, path, resp.Status)
 	}
 	return nil
 }
@@ -263,20 +268,7 @@ func (s *Server) logTail() string {
 // Reset drops all state of the server at endpoint (POST /moto-api/reset).
 // Never reset a shared server (see the package documentation).
 func Reset(ctx context.Context, endpoint string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+resetPath, nil)
-	if err != nil {
-		return fmt.Errorf("resetting moto at %q: %w", endpoint, err)
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		return fmt.Errorf("resetting moto at %q: %w", endpoint, err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("resetting moto at %q: POST %s answered %s", endpoint, resetPath, resp.Status)
-	}
-	return nil
+	return call(ctx, &http.Client{Timeout: 30 * time.Second}, http.MethodPost, endpoint, resetPath, "resetting")
 }
 
 // EnvEndpoint names the variable that holds the endpoint of a shared moto
