@@ -5,6 +5,7 @@
 #   make dev-up      a detached local AWS stack (moto) in .dev/; load it with: set -a; . .dev/env; set +a
 #   make dev-down    stop it
 #   make demo        build, then run bin/ferry against a private moto
+#   make bench       ferry vs the anchor tools (crane push), medians and ratios
 
 GO       ?= go
 TOOLS    := $(GO) tool -modfile=tools/go.mod
@@ -61,6 +62,13 @@ tools:
 
 .PHONY: test
 test: fmt-check vet staticcheck tools unit actionlint
+
+# Bench scripts print ratios against the anchor tool in the same run; they
+# are not tests and fail on no number.
+.PHONY: bench
+bench: build
+	$(GO) run ./internal/benchpush -ferry bin/ferry -crane "$$($(TOOLS) -n crane)"
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/publish
 
 .PHONY: dev-up
 dev-up:

@@ -160,6 +160,10 @@ func (rt *Runtime) Platform() Platform { return rt.platform }
 // Inputs are the parsed inputs and the problems found so far.
 func (rt *Runtime) Inputs() *Values { return rt.values }
 
+// Workspace is the directory relative paths resolve against:
+// GITHUB_WORKSPACE, CI_PROJECT_DIR or the working directory.
+func (rt *Runtime) Workspace() string { return rt.base }
+
 // Getenv reads the environment the runtime was given.
 func (rt *Runtime) Getenv(key string) string { return rt.getenv(key) }
 

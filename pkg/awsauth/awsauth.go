@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/smithy-go/logging"
 	"log/slog"
 	"net/url"
 	"regexp"
@@ -200,6 +201,9 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 			})
 		}),
 		config.WithAPIOptions([]func(*middleware.Stack) error{ua}),
+		// The SDK's own warnings (IMDS fallbacks, deprecations) go to the
+		// caller's logger, which redacts, instead of straight to stderr.
+		config.WithLogger(sdkLogger{log}),
 	}
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
@@ -430,3 +434,15 @@ func (p *webIdentityProvider) ProviderSources() []aws.CredentialSource {
 type identityToken string
 
 func (t identityToken) GetIdentityToken() ([]byte, error) { return []byte(t), nil }
+
+// sdkLogger hands the SDK's log lines to slog: warnings as warnings,
+// everything else at debug level.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	level := slog.LevelDebug
+	if c == logging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, "aws sdk: "+fmt.Sprintf(format, v...))
+}

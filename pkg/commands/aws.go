@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -125,4 +126,12 @@ func loadAWS(ctx context.Context, rt *action.Runtime, o awsauth.Options) (aws.Co
 		return cfg, action.Usage(rt.Spec().Name, err) // found before any AWS call
 	}
 	return cfg, err
+}
+
+// timedOut names the timeout input when the run's own deadline ended it.
+func timedOut(ctx context.Context, err error, timeout time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		return fmt.Errorf("timed out after %s (input timeout): %w", timeout, err)
+	}
+	return err
 }

@@ -26,6 +26,7 @@ type Build struct {
 // All returns every action, in the order `ferry --help` lists them.
 func All() []Command {
 	return []Command{
+		buildPushECR(),
 		whoami(),
 	}
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -47,10 +46,7 @@ func runWhoami(ctx context.Context, rt *action.Runtime, b Build) error {
 			return report(rt, id)
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		return fmt.Errorf("whoami: timed out after %s (input timeout): %w", timeout, err)
-	}
-	return err
+	return timedOut(ctx, err, timeout)
 }
 
 func report(rt *action.Runtime, id awsauth.Identity) error {

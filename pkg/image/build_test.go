@@ -412,25 +412,25 @@ func TestBuildPlatformErrors(t *testing.T) {
 			name:      "index lacks platform",
 			base:      index,
 			platforms: []string{"linux/amd64", "linux/s390x", "windows/amd64"},
-			want:      []string{`no image for platform "linux/s390x", "windows/amd64"`, "it has linux/amd64, linux/arm64/v8, linux/arm/v6, linux/arm/v7"},
+			want:      []string{`platform not served by the base image: "linux/s390x", "windows/amd64"`, "it has linux/amd64, linux/arm64/v8, linux/arm/v6, linux/arm/v7"},
 		},
 		{
 			name:      "ambiguous variant",
 			base:      index,
 			platforms: []string{"linux/arm"},
-			want:      []string{`platform "linux/arm" matches several images`, "name the variant"},
+			want:      []string{`platform "linux/arm" matches several of its images`, "name the variant"},
 		},
 		{
 			name:      "single image of another platform",
 			base:      single,
 			platforms: []string{"linux/arm64"},
-			want:      []string{`no image for platform "linux/arm64"`, "single image for linux/amd64"},
+			want:      []string{`platform not served by the base image: "linux/arm64"`, "single image for linux/amd64"},
 		},
 		{
 			name:      "single image asked for two platforms",
 			base:      single,
 			platforms: []string{"linux/amd64", "linux/arm64"},
-			want:      []string{`no image for platform "linux/arm64"`},
+			want:      []string{`platform not served by the base image: "linux/arm64"`},
 		},
 	}
 	for _, tt := range tests {
@@ -443,6 +443,9 @@ func TestBuildPlatformErrors(t *testing.T) {
 			_, err := image.Build(t.Context(), image.BuildOptions{Base: tt.base, Platforms: ps})
 			if err == nil {
 				t.Fatal("want an error, have none")
+			}
+			if !errors.Is(err, image.ErrPlatformNotInBase) {
+				t.Errorf("error %q does not wrap ErrPlatformNotInBase", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {

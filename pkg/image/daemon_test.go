@@ -3,11 +3,9 @@ package image_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
+	"github.com/ferry-ci/ferry/internal/dockertest"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -194,31 +192,8 @@ func TestFromDaemonErrors(t *testing.T) {
 // API's ping, inspect and save endpoints. Not parallel: it sets DOCKER_HOST.
 func TestFromDaemonDefaultClient(t *testing.T) {
 	img := randomImage(t, "linux/amd64", types.DockerManifestSchema2)
-	fake := newFakeDaemon(t, "app:dev", img)
-	var saves atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch p := r.URL.Path; {
-		case strings.HasSuffix(p, "/_ping"):
-			w.Header().Set("Api-Version", "1.51")
-			w.Header().Set("Ostype", "linux")
-			_, _ = io.WriteString(w, "OK")
-		case strings.HasSuffix(p, "/images/app:dev/json"):
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]string{"Id": fake.configName.String()})
-		case strings.HasSuffix(p, "/images/get"):
-			if want, have := []string{fake.saveName}, r.URL.Query()["names"]; !slices.Equal(want, have) {
-				t.Errorf("save names: want %q, have %q", want, have)
-			}
-			saves.Add(1)
-			w.Header().Set("Content-Type", "application/x-tar")
-			_, _ = w.Write(fake.saved)
-		default:
-			t.Errorf("unexpected request %s %s", r.Method, r.URL)
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	t.Setenv("DOCKER_HOST", "tcp://"+strings.TrimPrefix(srv.URL, "http://"))
+	engine := dockertest.New(t, "app:dev", img)
+	t.Setenv("DOCKER_HOST", engine.Host)
 	t.Setenv("DOCKER_API_VERSION", "")
 	t.Setenv("DOCKER_TLS_VERIFY", "")
 	t.Setenv("DOCKER_CERT_PATH", "")
@@ -230,7 +205,7 @@ func TestFromDaemonDefaultClient(t *testing.T) {
 	if want, have := digestOf(t, img), artifactDigest(t, a); want != have {
 		t.Errorf("digest: want %s, have %s", want, have)
 	}
-	if want, have := int32(1), saves.Load(); want != have {
+	if want, have := 1, engine.Saves(); want != have {
 		t.Errorf("saves: want %d, have %d", want, have)
 	}
 }

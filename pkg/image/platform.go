@@ -24,6 +24,11 @@ type bases struct {
 
 // selectBases picks the base image for each wanted platform: every platform
 // of an index (or the single image) when want is empty.
+
+// ErrPlatformNotInBase is wrapped by Build when a requested platform is not
+// one the base image serves (or matches several of its images).
+var ErrPlatformNotInBase = errors.New("platform not served by the base image")
+
 func selectBases(base Artifact, want []v1.Platform) (bases, error) {
 	switch {
 	case base.Index != nil:
@@ -47,7 +52,7 @@ func selectImage(img v1.Image, want []v1.Platform) (bases, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return bases{}, fmt.Errorf("base image has no image for platform %s; it is a single image for %s", strings.Join(missing, ", "), platformName(have))
+		return bases{}, fmt.Errorf("%w: %s; it is a single image for %s", ErrPlatformNotInBase, strings.Join(missing, ", "), platformName(have))
 	}
 	return bases{images: []baseImage{{platform: have, image: img}}}, nil
 }
@@ -92,10 +97,10 @@ func selectFromIndex(idx v1.ImageIndex, want []v1.Platform) (bases, error) {
 		}
 		var errs []error
 		if len(missing) > 0 {
-			errs = append(errs, fmt.Errorf("base index has no image for platform %s; it has %s", strings.Join(missing, ", "), platformList(have)))
+			errs = append(errs, fmt.Errorf("%w: %s; it has %s", ErrPlatformNotInBase, strings.Join(missing, ", "), platformList(have)))
 		}
 		if len(ambiguous) > 0 {
-			errs = append(errs, fmt.Errorf("platform %s matches several images of the base index (%s): name the variant", strings.Join(ambiguous, ", "), platformList(have)))
+			errs = append(errs, fmt.Errorf("%w: platform %s matches several of its images (%s): name the variant", ErrPlatformNotInBase, strings.Join(ambiguous, ", "), platformList(have)))
 		}
 		if err := errors.Join(errs...); err != nil {
 			return bases{}, err

@@ -1,0 +1,74 @@
+// Package dockertest is a fake Docker Engine on loopback for tests: it speaks
+// the parts of the Engine HTTP API that reading an image from the daemon
+// uses (ping, inspect, save), so the real Docker client — the one ferry uses
+// when DOCKER_HOST points at it — is exercised end to end. It fails the test
+// on any other request.
+package dockertest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// Engine holds one image under one reference.
+type Engine struct {
+	// Host is the value for DOCKER_HOST, e.g. tcp://127.0.0.1:41234.
+	Host  string
+	saves atomic.Int32
+}
+
+// New serves img as ref (e.g. "app:dev") until the test ends.
+func New(t testing.TB, ref string, img v1.Image) *Engine {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved bytes.Buffer
+	if err := tarball.Write(r, img, &saved); err != nil {
+		t.Fatal(err)
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch p := req.URL.Path; {
+		case strings.HasSuffix(p, "/_ping"):
+			w.Header().Set("Api-Version", "1.51")
+			w.Header().Set("Ostype", "linux")
+			_, _ = io.WriteString(w, "OK")
+		case strings.HasSuffix(p, "/images/"+r.String()+"/json"):
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]string{"Id": id.String()})
+		case strings.HasSuffix(p, "/images/get"):
+			if want, have := []string{r.Name()}, req.URL.Query()["names"]; !slices.Equal(want, have) {
+				t.Errorf("docker save names: want %q, have %q", want, have)
+			}
+			e.saves.Add(1)
+			w.Header().Set("Content-Type", "application/x-tar")
+			_, _ = w.Write(saved.Bytes())
+		default:
+			t.Errorf("fake Docker Engine: unexpected request %s %s", req.Method, req.URL)
+			http.NotFound(w, req)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	e.Host = "tcp://" + strings.TrimPrefix(srv.URL, "http://")
+	return e
+}
+
+// Saves counts the images the engine exported.
+func (e *Engine) Saves() int { return int(e.saves.Load()) }
