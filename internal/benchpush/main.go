@@ -178,4 +178,3 @@ func medianInt(xs []int64) int64 {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
