@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -162,8 +163,8 @@ func planBuild(rt *action.Runtime, in *action.Values) image.BuildOptions {
 		in.Add(fmt.Errorf("input %q: %w", "files", err))
 	}
 	for i := range files {
-		if !strings.HasPrefix(files[i].Src, "/") {
-			files[i].Src = rt.Workspace() + "/" + files[i].Src
+		if !filepath.IsAbs(files[i].Src) {
+			files[i].Src = filepath.Join(rt.Workspace(), files[i].Src)
 		}
 	}
 	o.Files = files
