@@ -69,6 +69,8 @@ func TestGolden(t *testing.T) {
 		}},
 		{"demo/table.md", func() ([]byte, error) { return []byte(action.MarkdownTable(demoSpec())), nil }},
 		{"notify/table.md", func() ([]byte, error) { return []byte(action.MarkdownTable(notifySpec())), nil }},
+		{"demo/gitlab-component.yml", func() ([]byte, error) { return action.GitLabComponent(demoSpec()) }},
+		{"notify/gitlab-component.yml", func() ([]byte, error) { return action.GitLabComponent(notifySpec()) }},
 		{"demo/help.txt", func() ([]byte, error) {
 			var b bytes.Buffer
 			err := action.WriteHelp(&b, demoSpec())

@@ -35,29 +35,32 @@ func GitLabComponent(s Spec) ([]byte, error) {
 			continue
 		}
 		hasAudience = hasAudience || in.Name == "audience"
+		// A typed GitLab input needs a typed default; an optional bool or int
+		// without one stays a string whose empty default means "unset".
+		typed := in.Default != "" || in.Required
 		fields := []any{}
-		switch in.Kind {
-		case Bool:
+		switch {
+		case in.Kind == Bool && typed:
 			fields = append(fields, "type", scalar("boolean"))
-		case Int:
+		case in.Kind == Int && typed:
 			fields = append(fields, "type", scalar("number"))
 		}
 		if !in.Required {
-			var def *yaml.Node
+			def := scalar(in.Default)
 			switch {
-			case in.Kind == Bool && in.Default != "":
+			case in.Kind == Bool && typed:
 				def = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: in.Default}
-			case in.Kind == Int && in.Default != "":
+			case in.Kind == Int && typed:
 				def = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: in.Default}
-			case in.Kind == Bool || in.Kind == Int:
-				return nil, fmt.Errorf("input %q: a GitLab %s input needs a default", in.Name, in.Kind)
-			default:
-				def = scalar(in.Default)
 			}
 			fields = append(fields, "default", def)
 		}
 		if len(in.Options) > 0 {
-			fields = append(fields, "options", sequence(in.Options...))
+			options := in.Options
+			if !in.Required && in.Default == "" {
+				options = append([]string{""}, options...) // GitLab wants the default among the options
+			}
+			fields = append(fields, "options", sequence(options...))
 		}
 		fields = append(fields, "description", scalar(oneLine(in.Description)))
 		appendPairs(inputs, in.Name, mapping(fields...))
