@@ -43,7 +43,7 @@ actionlint:
 		{ DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >/dev/null 2>&1 || \
 		echo "actionlint: shellcheck is not installed and could not be; shell checks are skipped"
-	$(TOOLS) actionlint
+	$(TOOLS) actionlint .github/workflows/*.yml examples/workflows/*.yml
 
 # Unit and integration tests against one private moto_server that
 # internal/devstack starts (and installs if missing) and stops afterwards.
