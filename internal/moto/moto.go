@@ -24,7 +24,7 @@ const Version = "5.2.1"
 
 const (
 	// readyPath is the moto API page polled until the server answers.
-	readyPath = "/moto-api/data.json"
+	readyPath = "/moto-api/" // the dashboard: a few KB, where data.json grows to MBs once EC2 is touched
 	// resetPath is the moto API call that drops all emulated state.
 	resetPath = "/moto-api/reset"
 
@@ -86,7 +86,7 @@ type Server struct {
 }
 
 // Start runs moto_server on a free port of 127.0.0.1 and returns once it
-// answers GET /moto-api/data.json with 200. ctx bounds only the startup:
+// answers GET /moto-api/ with 200. ctx bounds only the startup:
 // the server runs until Stop (or, when detached, until it is signalled).
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	argv := opts.Command

@@ -121,7 +121,7 @@ func TestStartDetached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), "/moto-api/data.json") {
+	if !strings.Contains(string(b), "GET /moto-api/ ") {
 		t.Errorf("log: want the readiness requests, have %q", b)
 	}
 }
@@ -153,7 +153,7 @@ func TestStartFailures(t *testing.T) {
 			name:   "never answers",
 			script: "echo 'still booting'; exec sleep 60",
 			opts:   Options{StartTimeout: 300 * time.Millisecond},
-			want:   []string{"no answer from /moto-api/data.json after 300ms", "still booting"},
+			want:   []string{"no answer from /moto-api/ after 300ms", "still booting"},
 		},
 	}
 	for _, tt := range tests {
