@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/elbtest"
 	"github.com/ferry-ci/ferry/internal/moto"
+	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
 // gitlabCILocal returns the pinned gitlab-ci-local that `make tools`
@@ -149,5 +151,48 @@ func TestGitLabComponentRejectsBadInputs(t *testing.T) {
 	out, code := runGitLab(t, dir)
 	if code == 0 || !strings.Contains(out, "`max-attempts` input: provided value is not a number") {
 		t.Errorf("want the pipeline rejected for max-attempts, have exit %d:\n%s", code, out)
+	}
+}
+
+// TestGitLabComponentRedirectTraffic runs templates/redirect-traffic.yml with
+// a preset from its options list, reads the weights in a later job, and
+// checks that a preset outside the list is refused by GitLab itself.
+func TestGitLabComponentRedirectTraffic(t *testing.T) {
+	t.Parallel()
+	gitlabCILocal(t)
+	endpoint := moto.ForTest(t)
+	f := elbtest.New(t, endpoint)
+	include := func(preset string) string {
+		return `stages: [deploy, verify]
+include:
+  - local: templates/redirect-traffic.yml
+    inputs:
+      aws-region: us-east-1
+      aws-endpoint-url: ` + endpoint + `
+      listener-arn: ` + f.Listeners[0] + `
+      blue-target-group: ` + f.BlueName + `
+      green-target-group: ` + f.GreenName + `
+      preset: ` + preset + `
+`
+	}
+	dir := gitlabProject(t, include("green")+`
+check:
+  stage: verify
+  needs: [ferry-redirect-traffic]
+  script:
+    - 'echo "blue=$BLUE_WEIGHT green=$GREEN_WEIGHT changed=$CHANGED"'
+    - 'test "$GREEN_WEIGHT" = 100 && test "$BLUE_WEIGHT" = 0 && test "$CHANGED" = true && test "$PREVIOUS_BLUE_WEIGHT" = 100'
+`)
+	out, code := runGitLab(t, dir, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing")
+	if code != 0 || !strings.Contains(out, "PASS  check") {
+		t.Fatalf("pipeline: want both jobs to pass, have exit %d:\n%s", code, out)
+	}
+	if have := f.Weights(t, f.Listeners[0]); have != (traffic.Weights{Blue: 0, Green: 100}) {
+		t.Errorf("listener weights: want blue=0 green=100, have %s", have)
+	}
+
+	out, code = runGitLab(t, gitlabProject(t, include("purple")))
+	if code == 0 || !strings.Contains(out, "`preset` input: `purple` cannot be used because it is not in the list of allowed options") {
+		t.Errorf("preset purple: want the pipeline refused by the options list, have exit %d:\n%s", code, out)
 	}
 }
