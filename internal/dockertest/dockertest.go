@@ -31,18 +31,7 @@ type Engine struct {
 // New serves img as ref (e.g. "app:dev") until the test ends.
 func New(t testing.TB, ref string, img v1.Image) *Engine {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var saved bytes.Buffer
-	if err := tarball.Write(r, img, &saved); err != nil {
-		t.Fatal(err)
-	}
-	id, err := img.ConfigName()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, saved, id := Save(t, ref, img)
 	e := &Engine{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		switch p := req.URL.Path; {
@@ -59,7 +48,7 @@ func New(t testing.TB, ref string, img v1.Image) *Engine {
 			}
 			e.saves.Add(1)
 			w.Header().Set("Content-Type", "application/x-tar")
-			_, _ = w.Write(saved.Bytes())
+			_, _ = w.Write(saved)
 		default:
 			t.Errorf("fake Docker Engine: unexpected request %s %s", req.Method, req.URL)
 			http.NotFound(w, req)
@@ -68,6 +57,25 @@ func New(t testing.TB, ref string, img v1.Image) *Engine {
 	t.Cleanup(srv.Close)
 	e.Host = "tcp://" + strings.TrimPrefix(srv.URL, "http://")
 	return e
+}
+
+// Save is what `docker save ref` prints for img, with the parsed reference
+// and the image ID (its config digest) the daemon reports.
+func Save(t testing.TB, ref string, img v1.Image) (name.Reference, []byte, v1.Hash) {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved bytes.Buffer
+	if err := tarball.Write(r, img, &saved); err != nil {
+		t.Fatal(err)
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, saved.Bytes(), id
 }
 
 // Saves counts the images the engine exported.

@@ -11,10 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/daemon"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	dockerimage "github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
@@ -40,19 +38,8 @@ var _ daemon.Client = (*fakeDaemon)(nil)
 // newFakeDaemon serves img as ref.
 func newFakeDaemon(t *testing.T, ref string, img v1.Image) *fakeDaemon {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := tarball.Write(r, img, &buf); err != nil {
-		t.Fatal(err)
-	}
-	cn, err := img.ConfigName()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fakeDaemon{t: t, inspectRef: r.String(), saveName: r.Name(), saved: buf.Bytes(), configName: cn}
+	r, saved, id := dockertest.Save(t, ref, img)
+	return &fakeDaemon{t: t, inspectRef: r.String(), saveName: r.Name(), saved: saved, configName: id}
 }
 
 func (f *fakeDaemon) Ping(context.Context, client.PingOptions) (client.PingResult, error) {
