@@ -73,7 +73,7 @@ func parseArgs(spec Spec, args []string) parsedArgs {
 			}
 		}
 		if prev, again := pa.values[name]; again {
-			if in.Kind != List && in.Kind != Map {
+			if in.Kind != List && in.Kind != Map && in.Kind != Lines {
 				again := "it again with " + strconv.Quote(value)
 				if in.Secret {
 					again = "it again (a secret value, not shown)"

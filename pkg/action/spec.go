@@ -17,7 +17,8 @@ const (
 	Int                  // a base-10 integer
 	Duration             // a Go duration with a unit, e.g. "10m" or "1h30m"
 	List                 // items separated by newlines or commas; blanks dropped
-	Map                  // "key=value" lines (or comma separated); keys unique
+	Map                  // "key=value" lines; keys unique
+	Lines                // one item per line (values may hold commas); blanks dropped
 )
 
 func (k Kind) String() string {
@@ -32,6 +33,8 @@ func (k Kind) String() string {
 		return "list"
 	case Map:
 		return "map"
+	case Lines:
+		return "lines"
 	default:
 		return "string"
 	}

@@ -49,6 +49,8 @@ func parseValue(in Input, text string) (any, error) {
 		return d, nil
 	case List:
 		return splitList(text), nil
+	case Lines:
+		return splitLines(text), nil
 	case Map:
 		return parseMap(text)
 	default:
@@ -69,6 +71,17 @@ func (e expectation) Error() string { return "expected " + string(e) }
 func splitList(text string) []string {
 	var out []string
 	for _, item := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == ',' }) {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// splitLines splits on newlines only, trims items and drops blanks.
+func splitLines(text string) []string {
+	var out []string
+	for _, item := range strings.Split(text, "\n") {
 		if item = strings.TrimSpace(item); item != "" {
 			out = append(out, item)
 		}
@@ -201,6 +214,13 @@ func (v *Values) Duration(name string) time.Duration {
 // List returns a List input, nil when unset.
 func (v *Values) List(name string) []string {
 	val, _ := v.lookup(name, List)
+	l, _ := val.([]string)
+	return slices.Clone(l)
+}
+
+// Lines returns a Lines input, nil when unset.
+func (v *Values) Lines(name string) []string {
+	val, _ := v.lookup(name, Lines)
 	l, _ := val.([]string)
 	return slices.Clone(l)
 }
