@@ -1,0 +1,38 @@
+// Package ecs is the rolling deploy engine of the deploy-ecs action: it
+// moves ECS services to task definitions registered elsewhere (it gets
+// their ARNs), waits for the rollouts, and rolls back; and it runs one-off
+// tasks.
+//
+// [Deployer.Deploy] updates several services in parallel and is
+// all-or-nothing: with [Options.Rollback], when one service fails (its
+// rollout FAILED, the deployment circuit breaker rolled it back, too many
+// tasks of the new revision stopped, or the context's deadline passed),
+// every service that was updated — including those whose rollout had
+// finished — is updated back to its previous task definition, and that
+// rollout is waited for too. A service that already runs the task
+// definition, with no desired count and no forced deployment asked for, is
+// left alone ([StatusUnchanged]).
+//
+// While waiting, DescribeServices is polled with a delay growing from
+// Config.PollMin to Config.PollMax (×1.5 each time); each poll also lists
+// the service's stopped tasks and describes only those not seen before.
+// New service events (deduplicated by id) and changed task counts are
+// logged at Info, with a heartbeat when nothing changed for 3×PollMax.
+//
+// When a rollout is done is decided by two rules, documented on the
+// unexported watch type: the AWS rule (the PRIMARY deployment has the new
+// task definition and rolloutState COMPLETED) and, only when the
+// UpdateService response shows no PRIMARY deployment of the new task
+// definition — which AWS always shows and moto never does — the moto rule
+// (one pre-existing deployment, the service's taskDefinition is the new
+// one, and the service is stable).
+//
+// [Deployer.RunTask] runs a one-off task, optionally in the network of a
+// service, waits with ECS's TasksStopped waiter and reports the exit code
+// of the essential container.
+//
+// AWS is reached through a narrow, unexported interface that *ecs.Client
+// of github.com/aws/aws-sdk-go-v2/service/ecs satisfies; [New] takes it.
+// The package is quiet: it prints nothing and logs to the optional
+// *slog.Logger of [Config]. It knows nothing about CI platforms.
+package ecs
