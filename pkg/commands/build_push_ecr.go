@@ -36,7 +36,7 @@ func buildPushECR() Command {
 		{Name: "oci-layout", Description: "Source: an OCI layout directory, e.g. from docker buildx build --output type=oci,tar=false."},
 		{Name: "source-image", Description: "Source: a remote image to promote (tag or digest; any registry, another ECR account or region). Copied with its digest unchanged, every platform of an index kept."},
 		{Name: "base-image", Description: "Source: a daemonless build on this base image (tag or digest) that appends one layer with `files` for each requested platform."},
-		{Name: "files", Kind: action.List, Description: "With base-image: files to add, one `src:dest` per line (dest absolute; a directory is copied whole)."},
+		{Name: "files", Kind: action.Lines, Description: "With base-image: files to add, one `src:dest` per line (dest absolute; a directory is copied whole)."},
 		{Name: "entrypoint", Description: `With base-image: the entrypoint, as a JSON array (["/app","serve"]) or words separated by spaces.`},
 		{Name: "cmd", Description: "With base-image: the default arguments, as a JSON array or words separated by spaces."},
 		{Name: "env", Kind: action.Map, Description: "With base-image: environment variables, KEY=value lines, added to the base image's."},
@@ -158,7 +158,7 @@ func planPush(ctx context.Context, rt *action.Runtime) pushPlan {
 
 func planBuild(rt *action.Runtime, in *action.Values) image.BuildOptions {
 	o := image.BuildOptions{Workdir: in.String("workdir")}
-	files, err := image.ParseFiles(in.List("files"))
+	files, err := image.ParseFiles(in.Lines("files"))
 	if err != nil {
 		in.Add(fmt.Errorf("input %q: %w", "files", err))
 	}

@@ -1,0 +1,358 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/ferry-ci/ferry/pkg/action"
+	"github.com/ferry-ci/ferry/pkg/ecs"
+	"github.com/ferry-ci/ferry/pkg/taskdef"
+)
+
+func deployECS() Command {
+	inputs := []action.Input{
+		{Name: "cluster", Required: true, Description: "ECS cluster name or ARN."},
+		{Name: "service", Kind: action.List, Required: true, Description: "Services to deploy; several deploy in parallel and all-or-nothing: if one fails, all roll back."},
+		{Name: "task-definition", Description: "A task definition JSON file (the output of aws ecs describe-task-definition, or a register input), or an existing family, family:revision or ARN. Default: each service's current one."},
+		{Name: "images", Kind: action.Lines, Description: "Container images, one container=image per line, e.g. web=123456789012.dkr.ecr.eu-west-1.amazonaws.com/app/web@sha256:…"},
+		{Name: "environment", Kind: action.Lines, Description: "Environment variables to set, one container:KEY=VALUE per line."},
+		{Name: "secrets", Kind: action.Lines, Description: "Secrets to set, one container:KEY=ARN per line (Secrets Manager or SSM Parameter Store)."},
+		{Name: "desired-count", Kind: action.Int, Description: "Set the services' desired count with the update."},
+		{Name: "force-new-deployment", Kind: action.Bool, Default: "false", Description: "Start a new deployment even when the task definition is unchanged."},
+		{Name: "wait", Kind: action.Bool, Default: "true", Description: "Wait until the rollout finishes (or fails)."},
+		{Name: "rollback", Kind: action.Bool, Default: "true", Description: "On failure, update the services back to their previous task definitions and wait for that."},
+		{Name: "max-failed-tasks", Kind: action.Int, Default: "3", Description: "Fail fast once this many tasks of the new revision have stopped."},
+		{Name: "run-task", Kind: action.Bool, Default: "false", Description: "Run a one-off task of the new revision to completion before updating the services (e.g. migrations); a non-zero exit fails the deploy before any service changes."},
+		{Name: "run-task-command", Description: "With run-task: the command, as a JSON array or words separated by spaces. Default: the container's own."},
+		{Name: "run-task-container", Description: "With run-task: the container whose command is replaced and whose exit code decides. Default: the essential container."},
+		{Name: "dry-run", Kind: action.Bool, Default: "false", Description: "Print the rendered task definition, its diff against the current one and the plan; change nothing."},
+	}
+	return Command{
+		Spec: action.Spec{
+			Name:        "deploy-ecs",
+			Description: "Render and register an ECS task definition, update services, wait, fail fast with diagnostics and roll back.",
+			Inputs:      append(append(inputs, awsInputs()...), timeoutInput("15m")),
+			Outputs: []action.Output{
+				{Name: "task-definition-arn", Description: "The task definition deployed (of the first service)."},
+				{Name: "previous-task-definition-arn", Description: "The task definition the first service ran before."},
+				{Name: "status", Description: "deployed, unchanged, rolled-back or failed."},
+				{Name: "deployment-id", Description: "The ECS deployment of the first service, when ECS reported one."},
+			},
+		},
+		Run: runDeployECS,
+	}
+}
+
+// deployPlan is what deploy-ecs checked before its first AWS call.
+type deployPlan struct {
+	cluster   string
+	services  []string
+	file      string // a task definition file, or
+	ref       string // an existing family, family:revision or ARN, or neither (each service's current)
+	overrides taskdef.Overrides
+	desired   *int32
+	command   []string
+}
+
+func planDeploy(rt *action.Runtime) deployPlan {
+	in := rt.Inputs()
+	p := deployPlan{cluster: in.String("cluster"), services: in.List("service")}
+	if td := in.String("task-definition"); td != "" {
+		path := in.Path("task-definition")
+		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+			p.file = path
+		} else if strings.HasSuffix(td, ".json") || strings.ContainsAny(td, `/\`) && !strings.HasPrefix(td, "arn:") {
+			in.Problem("task-definition", "an existing file, or a family, family:revision or ARN", fmt.Sprintf("%q (no such file)", td))
+		} else {
+			p.ref = td
+		}
+	}
+	var err error
+	if p.overrides.Images, err = taskdef.ParseImages(in.Lines("images")); err != nil {
+		in.Add(fmt.Errorf("input %q: %w", "images", err))
+	}
+	if p.overrides.Environment, err = taskdef.ParseEnvironment(in.Lines("environment")); err != nil {
+		in.Add(fmt.Errorf("input %q: %w", "environment", err))
+	}
+	if p.overrides.Secrets, err = taskdef.ParseSecrets(in.Lines("secrets")); err != nil {
+		in.Add(fmt.Errorf("input %q: %w", "secrets", err))
+	}
+	if in.IsSet("desired-count") {
+		n := in.Int("desired-count")
+		if n < 0 || n > 5000 {
+			in.Problem("desired-count", "0 to 5000", fmt.Sprint(n))
+		}
+		p.desired = aws.Int32(int32(n))
+	}
+	if n := in.Int("max-failed-tasks"); n < 1 {
+		in.Problem("max-failed-tasks", "1 or more", fmt.Sprint(n))
+	}
+	if !in.Bool("run-task") {
+		for _, only := range []string{"run-task-command", "run-task-container"} {
+			if in.IsSet(only) {
+				in.Problem(only, "run-task: true as well", "run-task false")
+			}
+		}
+	}
+	if p.command, err = splitCommand(in.String("run-task-command")); err != nil {
+		in.Problem("run-task-command", `a JSON array such as ["migrate","up"] or words separated by spaces`, fmt.Sprintf("%q (%v)", in.String("run-task-command"), err))
+	}
+	return p
+}
+
+// rendered is one service's task definition, ready to register.
+type rendered struct {
+	service  string
+	current  string // the task definition the service runs
+	base     *awsecs.RegisterTaskDefinitionInput
+	rendered *awsecs.RegisterTaskDefinitionInput
+	arn      string
+	reused   bool
+}
+
+func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
+	in := rt.Inputs()
+	opts := awsOptions(rt, b)
+	plan := planDeploy(rt)
+	timeout := in.Duration("timeout")
+	if err := in.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	log := rt.Logger()
+
+	cfg, err := loadAWS(ctx, rt, opts)
+	if err != nil {
+		return err
+	}
+	client := awsecs.NewFromConfig(cfg)
+	registrar := taskdef.NewRegistrar(client, log)
+
+	// Read and render everything before the first change.
+	end := rt.Group("Task definitions")
+	renders, err := renderAll(ctx, client, registrar, plan)
+	end()
+	if errors.Is(err, taskdef.ErrUnknownContainer) {
+		return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "images", "environment" and "secrets": %w`, err))
+	}
+	if err != nil {
+		return timedOut(ctx, err, timeout)
+	}
+
+	if in.Bool("dry-run") {
+		return dryRunDeploy(rt, renders)
+	}
+
+	end = rt.Group("Register")
+	for i := range renders {
+		r := &renders[i]
+		if r.arn, r.reused, err = registrar.Register(ctx, r.rendered); err != nil {
+			end()
+			return timedOut(ctx, err, timeout)
+		}
+		log.Info("task definition", "service", r.service, "arn", r.arn, "reused", r.reused)
+	}
+	end()
+
+	deployer := ecs.New(client, ecs.Config{Logger: log})
+	if in.Bool("run-task") {
+		end = rt.Group("One-off task")
+		res, err := deployer.RunTask(ctx, ecs.OneOff{
+			Cluster: plan.cluster, TaskDefinition: renders[0].arn, Container: in.String("run-task-container"),
+			Command: plan.command, NetworkFrom: renders[0].service,
+		})
+		end()
+		if err != nil {
+			_ = rt.SetOutput("status", string(ecs.StatusFailed))
+			return fmt.Errorf("one-off task before the deploy: %w", timedOut(ctx, err, timeout))
+		}
+		log.Info("one-off task finished", "task", res.TaskARN, "container", res.Container, "exit-code", res.ExitCode)
+	}
+
+	services := make([]ecs.Service, len(renders))
+	for i, r := range renders {
+		services[i] = ecs.Service{Cluster: plan.cluster, Name: r.service, TaskDefinition: r.arn, DesiredCount: plan.desired, ForceNewDeployment: in.Bool("force-new-deployment")}
+	}
+	end = rt.Group("Deploy " + strings.Join(plan.services, ", "))
+	outcomes, deployErr := deployer.Deploy(ctx, services, ecs.Options{
+		Wait: in.Bool("wait"), Rollback: in.Bool("rollback"), MaxFailedTasks: in.Int("max-failed-tasks"),
+	})
+	end()
+	if len(outcomes) > 0 {
+		first := outcomes[0]
+		for _, o := range [][2]string{
+			{"task-definition-arn", first.Deployed},
+			{"previous-task-definition-arn", first.Previous},
+			{"status", string(first.Status)},
+			{"deployment-id", first.DeploymentID},
+		} {
+			if err := rt.SetOutput(o[0], o[1]); err != nil {
+				return errors.Join(deployErr, err)
+			}
+		}
+		if deployErr != nil {
+			reportFailures(rt, outcomes)
+		}
+		if err := rt.Summary(deploySummary(renders, outcomes)); err != nil {
+			return errors.Join(deployErr, err)
+		}
+	}
+	if deployErr != nil {
+		return timedOut(ctx, deployErr, timeout)
+	}
+	return nil
+}
+
+// renderAll resolves each service's base task definition (the input, or
+// what the service runs) and renders the overrides into it.
+func renderAll(ctx context.Context, client *awsecs.Client, registrar *taskdef.Registrar, p deployPlan) ([]rendered, error) {
+	out, err := client.DescribeServices(ctx, &awsecs.DescribeServicesInput{Cluster: aws.String(p.cluster), Services: p.services})
+	if err != nil {
+		return nil, fmt.Errorf("describing services %q in cluster %q: %w", p.services, p.cluster, err)
+	}
+	current := map[string]string{}
+	for _, s := range out.Services {
+		current[aws.ToString(s.ServiceName)] = aws.ToString(s.TaskDefinition)
+	}
+	var missing []string
+	for _, name := range p.services {
+		if _, ok := current[name]; !ok {
+			missing = append(missing, fmt.Sprintf("%q", name))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("cluster %q has no service %s", p.cluster, strings.Join(missing, ", "))
+	}
+
+	var shared *awsecs.RegisterTaskDefinitionInput
+	switch {
+	case p.file != "":
+		data, err := os.ReadFile(p.file)
+		if err != nil {
+			return nil, err
+		}
+		if shared, err = taskdef.Parse(data); err != nil {
+			return nil, fmt.Errorf("task definition file %q: %w", filepath.Base(p.file), err)
+		}
+	case p.ref != "":
+		if shared, _, err = registrar.Describe(ctx, p.ref); err != nil {
+			return nil, err
+		}
+	}
+	var renders []rendered
+	var errs []error
+	for _, name := range p.services {
+		r := rendered{service: name, current: current[name], base: shared}
+		if r.base == nil {
+			if r.base, _, err = registrar.Describe(ctx, r.current); err != nil {
+				return nil, fmt.Errorf("service %q: %w", name, err)
+			}
+		}
+		if r.rendered, err = taskdef.Render(r.base, p.overrides); err != nil {
+			errs = append(errs, fmt.Errorf("service %q: %w", name, err))
+			continue
+		}
+		renders = append(renders, r)
+	}
+	return renders, errors.Join(errs...)
+}
+
+func dryRunDeploy(rt *action.Runtime, renders []rendered) error {
+	var b strings.Builder
+	b.WriteString("### ferry deploy-ecs (dry run: nothing changed)\n")
+	for _, r := range renders {
+		canon, err := taskdef.Canonical(r.rendered)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(rt.Log(), "== service %s: rendered task definition\n%s\n", r.service, canon)
+		fmt.Fprintf(&b, "\n#### %s\n\nNow running `%s`.\n", r.service, r.current)
+		if r.base != nil {
+			diff, err := taskdef.Diff(r.base, r.rendered)
+			if err != nil {
+				return err
+			}
+			if diff == "" {
+				fmt.Fprintf(rt.Log(), "== service %s: no change to the task definition\n", r.service)
+				b.WriteString("\nNo change to the task definition.\n")
+			} else {
+				fmt.Fprintf(rt.Log(), "== service %s: diff against %s\n%s\n", r.service, r.current, diff)
+				fmt.Fprintf(&b, "\n```diff\n%s\n```\n", diff)
+			}
+		}
+	}
+	return rt.Summary(b.String())
+}
+
+// reportFailures puts the diagnostics of failed services in the log.
+func reportFailures(rt *action.Runtime, outcomes []ecs.Outcome) {
+	for _, o := range outcomes {
+		if o.Err == nil {
+			continue
+		}
+		end := rt.Group(fmt.Sprintf("Why %s failed", o.Service))
+		for _, e := range o.Events {
+			fmt.Fprintf(rt.Log(), "%s %s\n", aws.ToTime(e.CreatedAt).UTC().Format(time.RFC3339), aws.ToString(e.Message))
+		}
+		for _, f := range o.Stopped {
+			fmt.Fprintf(rt.Log(), "%s\n", f)
+		}
+		end()
+	}
+}
+
+func deploySummary(renders []rendered, outcomes []ecs.Outcome) string {
+	images := map[string]string{}
+	for _, r := range renders {
+		var parts []string
+		for _, c := range r.rendered.ContainerDefinitions {
+			parts = append(parts, fmt.Sprintf("`%s`: `%s`", aws.ToString(c.Name), aws.ToString(c.Image)))
+		}
+		images[r.service] = strings.Join(parts, "<br>")
+	}
+	var b strings.Builder
+	b.WriteString("### ferry deploy-ecs\n\n| Service | Revision | Images | Duration | Result |\n|---|---|---|---|---|\n")
+	for _, o := range outcomes {
+		d := o.Finished.Sub(o.Started).Round(time.Second)
+		if o.Started.IsZero() {
+			d = 0
+		}
+		fmt.Fprintf(&b, "| %s | %s → %s | %s | %s | **%s** |\n", o.Service, revision(o.Previous), revision(o.Deployed), images[o.Service], d, o.Status)
+	}
+	for _, o := range outcomes {
+		if o.Err == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n#### %s: %s\n\n%s\n", o.Service, o.Status, o.Err)
+		if len(o.Stopped) > 0 {
+			b.WriteString("\nStopped tasks:\n\n")
+			for _, f := range o.Stopped {
+				fmt.Fprintf(&b, "- %s\n", f)
+			}
+		}
+		if len(o.Events) > 0 {
+			b.WriteString("\nService events:\n\n")
+			for _, e := range o.Events {
+				fmt.Fprintf(&b, "- %s %s\n", aws.ToTime(e.CreatedAt).UTC().Format(time.RFC3339), aws.ToString(e.Message))
+			}
+		}
+	}
+	return b.String()
+}
+
+// revision shortens a task definition ARN to family:revision.
+func revision(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}

@@ -1,0 +1,224 @@
+package commands_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/moto"
+)
+
+// ecsFixture is a cluster with one awsvpc service running family:1 in moto.
+type ecsFixture struct {
+	ecs              *awsecs.Client
+	cluster, service string
+	family           string
+}
+
+func newECSFixture(t *testing.T, endpoint string) ecsFixture {
+	t.Helper()
+	ctx := context.Background()
+	creds := credentials.NewStaticCredentialsProvider("testing", "testing", "")
+	e2 := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
+	c := awsecs.New(awsecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
+	name := strings.ReplaceAll(uniqueRepo("ecs"), "/", "-")
+	vpc, err := e2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subnet, err := e2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.1.1.0/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := e2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String("ferry e2e"), VpcId: vpc.Vpc.VpcId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ecsFixture{ecs: c, cluster: name, service: "web", family: name}
+	if _, err := c.CreateCluster(ctx, &awsecs.CreateClusterInput{ClusterName: aws.String(f.cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	td, err := c.RegisterTaskDefinition(ctx, &awsecs.RegisterTaskDefinitionInput{
+		Family: aws.String(f.family), NetworkMode: ecstypes.NetworkModeAwsvpc,
+		RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{
+			{Name: aws.String("web"), Image: aws.String("public.ecr.aws/nginx/nginx:1.27"), Essential: aws.Bool(true),
+				PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(8080)}}},
+			{Name: aws.String("log-router"), Image: aws.String("public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"), Essential: aws.Bool(false)},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateService(ctx, &awsecs.CreateServiceInput{
+		Cluster: aws.String(f.cluster), ServiceName: aws.String(f.service), TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
+		DesiredCount: aws.Int32(1), LaunchType: ecstypes.LaunchTypeFargate,
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
+			Subnets: []string{aws.ToString(subnet.Subnet.SubnetId)}, SecurityGroups: []string{aws.ToString(sg.GroupId)},
+		}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f ecsFixture) serviceTaskDefinition(t *testing.T) string {
+	t.Helper()
+	out, err := f.ecs.DescribeServices(context.Background(), &awsecs.DescribeServicesInput{Cluster: aws.String(f.cluster), Services: []string{f.service}})
+	if err != nil || len(out.Services) != 1 {
+		t.Fatalf("describing the service: %v", err)
+	}
+	return aws.ToString(out.Services[0].TaskDefinition)
+}
+
+func (f ecsFixture) revisions(t *testing.T) int {
+	t.Helper()
+	out, err := f.ecs.ListTaskDefinitions(context.Background(), &awsecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(f.family)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.TaskDefinitionArns)
+}
+
+// TestDeployECSRolling deploys a new image through action.yml, then the same
+// again (unchanged: no new revision, no update), against moto.
+func TestDeployECSRolling(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	f := newECSFixture(t, endpoint)
+	step := actiontest.GitHubStep{
+		Action: "deploy-ecs",
+		With: map[string]string{
+			"cluster": f.cluster, "service": f.service, "desired-count": "1", "timeout": "90s",
+			"images":      "web=123456789012.dkr.ecr.us-east-1.amazonaws.com/app/web@sha256:" + strings.Repeat("ab", 32),
+			"environment": "web:GREETING=hello, world\nweb:MODE=blue=green",
+		},
+		Env: trafficEnv(endpoint),
+	}
+	res := actiontest.RunGitHub(context.Background(), t, step)
+	if res.Code != 0 {
+		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
+	}
+	if res.Outputs["status"] != "deployed" || !strings.HasSuffix(res.Outputs["task-definition-arn"], "/"+f.family+":2") || !strings.HasSuffix(res.Outputs["previous-task-definition-arn"], "/"+f.family+":1") {
+		t.Errorf("outputs: want deployed %s:1 → :2, have %v", f.family, res.Outputs)
+	}
+	if have := f.serviceTaskDefinition(t); have != res.Outputs["task-definition-arn"] {
+		t.Errorf("service runs %s, want %s", have, res.Outputs["task-definition-arn"])
+	}
+	td, err := f.ecs.DescribeTaskDefinition(context.Background(), &awsecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(res.Outputs["task-definition-arn"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := td.TaskDefinition.ContainerDefinitions[0]
+	if !strings.HasPrefix(aws.ToString(web.Image), "123456789012.dkr.ecr.us-east-1.amazonaws.com/app/web@sha256:") || len(web.Environment) != 2 {
+		t.Errorf("registered web container: want the new image and 2 variables, have %s %+v", aws.ToString(web.Image), web.Environment)
+	}
+	if sidecar := td.TaskDefinition.ContainerDefinitions[1]; aws.ToString(sidecar.Image) != "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable" {
+		t.Errorf("the log-router container changed: %s", aws.ToString(sidecar.Image))
+	}
+	if !strings.Contains(res.Summary, "| web | "+f.family+":1 → "+f.family+":2 |") || !strings.Contains(res.Summary, "**deployed**") {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+
+	// The same again, without desired-count: the rendered definition equals
+	// the latest revision, which is reused, and the service already runs it.
+	delete(step.With, "desired-count")
+	res = actiontest.RunGitHub(context.Background(), t, step)
+	if res.Code != 0 || res.Outputs["status"] != "unchanged" {
+		t.Errorf("second run: want exit 0 and status unchanged, have %d %v\n%s", res.Code, res.Outputs, res.Stderr)
+	}
+	if n := f.revisions(t); n != 2 {
+		t.Errorf("revisions after an unchanged deploy: want 2, have %d", n)
+	}
+}
+
+// TestDeployECSDryRunAndFile renders a task definition file against the
+// service and prints the diff without registering anything.
+func TestDeployECSDryRunAndFile(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	f := newECSFixture(t, endpoint)
+	described, err := f.ecs.DescribeTaskDefinition(context.Background(), &awsecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(f.family + ":1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file in the shape `aws ecs describe-task-definition` prints.
+	file := filepath.Join(t.TempDir(), "taskdef.json")
+	body := map[string]any{"taskDefinition": map[string]any{
+		"family": f.family, "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "256", "memory": "512",
+		"taskDefinitionArn": aws.ToString(described.TaskDefinition.TaskDefinitionArn), "revision": 1, "status": "ACTIVE",
+		"containerDefinitions": []map[string]any{
+			{"name": "web", "image": "public.ecr.aws/nginx/nginx:1.27", "essential": true, "portMappings": []map[string]any{{"containerPort": 8080}}},
+			{"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable", "essential": false},
+		},
+	}}
+	data, _ := json.Marshal(body)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	res := actiontest.Exec(context.Background(), t, actiontest.Run{
+		Args: []string{"deploy-ecs", "--cluster", f.cluster, "--service", f.service, "--task-definition", file,
+			"--images", "web=public.ecr.aws/nginx/nginx:1.28", "--dry-run"},
+		Env: merge(trafficEnv(endpoint), map[string]string{"FERRY_SUMMARY": summary}),
+	})
+	if res.Code != 0 {
+		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
+	}
+	for _, w := range []string{`"image": "public.ecr.aws/nginx/nginx:1.28"`, `-      "image": "public.ecr.aws/nginx/nginx:1.27"`, `+      "image": "public.ecr.aws/nginx/nginx:1.28"`} {
+		if !strings.Contains(res.Stderr, w) {
+			t.Errorf("log lacks %q:\n%s", w, res.Stderr)
+		}
+	}
+	if n := f.revisions(t); n != 1 {
+		t.Errorf("a dry run registered %d revisions", n-1)
+	}
+	if have := f.serviceTaskDefinition(t); !strings.HasSuffix(have, ":1") {
+		t.Errorf("a dry run changed the service to %s", have)
+	}
+}
+
+// TestDeployECSBadInput: exit 2, nothing registered, the service untouched.
+func TestDeployECSBadInput(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	f := newECSFixture(t, endpoint)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"malformed images line", []string{"--images", "web"}, []string{`input "images"`, `"web"`}},
+		{"container not in the task definition", []string{"--images", "api=app:2"}, []string{"unknown container", `"api"`, "web", "log-router"}},
+		{"malformed environment and secrets", []string{"--environment", ":KEY=V", "--secrets", "web:DB=not-an-arn"}, []string{`input "environment"`, `input "secrets"`}},
+		{"run-task-command without run-task", []string{"--run-task-command", "migrate"}, []string{`input "run-task-command": expected run-task: true as well`}},
+		{"missing task definition file", []string{"--task-definition", "deploy/taskdef.json"}, []string{`input "task-definition": expected an existing file`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"deploy-ecs", "--cluster", f.cluster, "--service", f.service}, tt.args...)
+			res := actiontest.Exec(context.Background(), t, actiontest.Run{Args: args, Env: trafficEnv(endpoint)})
+			if res.Code != 2 {
+				t.Errorf("exit code: want 2, have %d\n%s", res.Code, res.Stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(res.Stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, res.Stderr)
+				}
+			}
+		})
+	}
+	if n := f.revisions(t); n != 1 {
+		t.Errorf("bad input registered %d revisions", n-1)
+	}
+}
