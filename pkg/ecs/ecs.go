@@ -31,7 +31,7 @@ var (
 
 // Defaults of [Config] and [Options].
 const (
-	DefaultPollMin         = 2 * time.Second
+	DefaultPollMin         = 3 * time.Second
 	DefaultPollMax         = 5 * time.Second // a finished rollout is noticed within 5 s, at 12 DescribeServices a minute
 	DefaultMaxFailedTasks  = 3
 	DefaultRollbackTimeout = 10 * time.Minute
@@ -62,7 +62,7 @@ type Config struct {
 	Logger *slog.Logger
 	// PollMin and PollMax bound the delay between two DescribeServices
 	// calls while waiting: the first delay is PollMin, each next one
-	// grows by half up to PollMax. 0 means 2s and 5s.
+	// grows by half up to PollMax. 0 means 3s and 5s: at most 12 DescribeServices in any minute, and a finished rollout noticed within 5s.
 	PollMin, PollMax time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

@@ -374,7 +374,7 @@ func TestDeployPollDelays(t *testing.T) {
 	if _, err := New(f, cfg).Deploy(t.Context(), []Service{{Cluster: "c", Name: "web", TaskDefinition: web2}}, Options{Wait: true}); err != nil {
 		t.Fatal(err)
 	}
-	want := []time.Duration{2 * time.Second, 3 * time.Second, 4500 * time.Millisecond, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}
+	want := []time.Duration{3 * time.Second, 4500 * time.Millisecond, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}
 	if !slices.Equal(delays, want) {
 		t.Errorf("delays: want %v, have %v", want, delays)
 	}
