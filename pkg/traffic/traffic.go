@@ -199,6 +199,33 @@ func (s *Switcher) Run(ctx context.Context, o Options) (Result, error) {
 	return r.result(), err
 }
 
+// Current reads the weights in place on every listener and rule of o
+// (checking, as Run does, that each forward action names exactly the two
+// groups) and changes nothing. It returns the first resource's weights and
+// fails when the resources disagree. o.Steps is not needed.
+func (s *Switcher) Current(ctx context.Context, o Options) (Weights, error) {
+	if len(o.Steps) == 0 {
+		o.Steps = []Weights{{Blue: 1}} // Validate wants one; none is taken
+	}
+	if err := o.Validate(); err != nil {
+		return Weights{}, err
+	}
+	r := &run{s: s, o: o}
+	if err := r.resolveGroups(ctx); err != nil {
+		return Weights{}, err
+	}
+	if err := r.readAll(ctx); err != nil {
+		return Weights{}, err
+	}
+	first := r.res[0]
+	for _, other := range r.res[1:] {
+		if other.before != first.before {
+			return Weights{}, fmt.Errorf("%s has %s but %s has %s: bring them in line with redirect-traffic first", first, first.before, other, other.before)
+		}
+	}
+	return first.before, nil
+}
+
 // resolveGroups turns target group names into ARNs, with one
 // DescribeTargetGroups call when a name is given.
 func (r *run) resolveGroups(ctx context.Context) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"maps"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -969,4 +970,23 @@ func mustPreset(t *testing.T, name string) traffic.Weights {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestCurrent(t *testing.T) {
+	t.Parallel()
+	f := newEnv(t).fixture(t)
+	sw := traffic.New(f.ELB, f.CloudWatch, traffic.Config{})
+	w, err := sw.Current(t.Context(), traffic.Options{Listeners: f.Listeners, Blue: f.BlueName, Green: f.GreenName})
+	if err != nil || w != (traffic.Weights{Blue: 100, Green: 0}) {
+		t.Fatalf("Current: want blue=100 green=0, have %s (%v)", w, err)
+	}
+	if _, err := sw.Run(t.Context(), traffic.Options{Listeners: f.Listeners[:1], Blue: f.Blue, Green: f.Green, Steps: []traffic.Weights{{Blue: 50, Green: 50}}, MinHealthyTargets: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sw.Current(t.Context(), traffic.Options{Listeners: f.Listeners, Blue: f.Blue, Green: f.Green}); err == nil || !strings.Contains(err.Error(), "bring them in line") {
+		t.Errorf("listeners that disagree: want an error, have %v", err)
+	}
+	if _, err := sw.Current(t.Context(), traffic.Options{Listeners: f.Listeners[:1], Blue: f.Blue, Green: f.Unhealthy}); !errors.Is(err, traffic.ErrForwardMismatch) {
+		t.Errorf("a group the forward action does not name: want ErrForwardMismatch, have %v", err)
+	}
 }
