@@ -10,17 +10,21 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/ferry-ci/ferry/pkg/action"
+	"github.com/ferry-ci/ferry/pkg/awsauth"
 	"github.com/ferry-ci/ferry/pkg/ecs"
 	"github.com/ferry-ci/ferry/pkg/taskdef"
+	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
 func deployECS() Command {
 	inputs := []action.Input{
 		{Name: "cluster", Required: true, Description: "ECS cluster name or ARN."},
-		{Name: "service", Kind: action.List, Required: true, Description: "Services to deploy; several deploy in parallel and all-or-nothing: if one fails, all roll back."},
+		{Name: "service", Kind: action.List, Description: "Services to deploy (rolling); several deploy in parallel and all-or-nothing: if one fails, all roll back."},
 		{Name: "task-definition", Description: "A task definition JSON file (the output of aws ecs describe-task-definition, or a register input), or an existing family, family:revision or ARN. Default: each service's current one."},
 		{Name: "images", Kind: action.Lines, Description: "Container images, one container=image per line, e.g. web=123456789012.dkr.ecr.eu-west-1.amazonaws.com/app/web@sha256:…"},
 		{Name: "environment", Kind: action.Lines, Description: "Environment variables to set, one container:KEY=VALUE per line."},
@@ -34,6 +38,15 @@ func deployECS() Command {
 		{Name: "run-task-command", Description: "With run-task: the command, as a JSON array or words separated by spaces. Default: the container's own."},
 		{Name: "run-task-container", Description: "With run-task: the container whose command is replaced and whose exit code decides. Default: the essential container."},
 		{Name: "dry-run", Kind: action.Bool, Default: "false", Description: "Print the rendered task definition, its diff against the current one and the plan; change nothing."},
+		{Name: "strategy", Default: "rolling", Options: []string{"rolling", "blue-green"}, Description: "rolling updates the services in place; blue-green deploys to whichever of blue-service and green-service has no traffic, then shifts the listener to it."},
+		{Name: "blue-service", Description: "Blue/green: the blue service (behind blue-target-group)."},
+		{Name: "green-service", Description: "Blue/green: the green service (behind green-target-group)."},
+		{Name: "listener-arn", Kind: action.List, Description: "Blue/green: the ALB listeners whose forward action moves between the target groups."},
+		{Name: "blue-target-group", Description: "Blue/green: the blue target group, ARN or name."},
+		{Name: "green-target-group", Description: "Blue/green: the green target group, ARN or name."},
+		{Name: "traffic-steps", Kind: action.List, Default: "100", Description: "Blue/green: percentages of traffic moved to the new service, walked in order with bake-time between them, e.g. 10,50,100."},
+		{Name: "bake-time", Kind: action.Duration, Default: "5m", Description: "Blue/green: how long each traffic step holds, watching the alarms."},
+		{Name: "alarms", Kind: action.List, Description: "Blue/green: CloudWatch alarms checked before and during each traffic step; any in ALARM reverts the traffic and rolls back."},
 	}
 	return Command{
 		Spec: action.Spec{
@@ -60,11 +73,57 @@ type deployPlan struct {
 	overrides taskdef.Overrides
 	desired   *int32
 	command   []string
+	blueGreen *blueGreenPlan
+}
+
+// blueGreenPlan is the blue/green part of a deploy.
+type blueGreenPlan struct {
+	blue, green string // services
+	traffic     traffic.Options
+	percentages []traffic.Weights // toward green; mirrored when blue is the idle one
 }
 
 func planDeploy(rt *action.Runtime) deployPlan {
 	in := rt.Inputs()
 	p := deployPlan{cluster: in.String("cluster"), services: in.List("service")}
+	bgInputs := []string{"blue-service", "green-service", "listener-arn", "blue-target-group", "green-target-group"}
+	if in.String("strategy") == "blue-green" {
+		var missing []string
+		for _, name := range bgInputs {
+			if !in.IsSet(name) {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			in.Problem(missing[0], "with strategy blue-green: "+strings.Join(bgInputs, ", "), "no "+strings.Join(missing, ", "))
+		}
+		if len(p.services) > 0 {
+			in.Problem("service", "blue-service and green-service instead, with strategy blue-green", strings.Join(p.services, ", "))
+		}
+		steps, err := traffic.StepsFromPercentages(in.List("traffic-steps"))
+		if err != nil {
+			in.Problem("traffic-steps", "percentages from 0 to 100, strictly increasing, ending at 100, e.g. 10,50,100", fmt.Sprintf("%q (%v)", strings.Join(in.List("traffic-steps"), ","), err))
+		} else if last := steps[len(steps)-1]; last.Blue != 0 {
+			in.Problem("traffic-steps", "the last step at 100", strings.Join(in.List("traffic-steps"), ","))
+		}
+		p.blueGreen = &blueGreenPlan{
+			blue: in.String("blue-service"), green: in.String("green-service"), percentages: steps,
+			traffic: traffic.Options{
+				Listeners: in.List("listener-arn"), Blue: in.String("blue-target-group"), Green: in.String("green-target-group"),
+				BakeTime: in.Duration("bake-time"), Alarms: in.List("alarms"), MinHealthyTargets: 1,
+			},
+		}
+		p.services = nil
+	} else {
+		if len(p.services) == 0 {
+			in.Problem("service", "one or more services (strategy rolling)", "none")
+		}
+		for _, name := range append(bgInputs, "alarms") {
+			if in.IsSet(name) {
+				in.Problem(name, "strategy: blue-green as well", "strategy rolling")
+			}
+		}
+	}
 	if td := in.String("task-definition"); td != "" {
 		path := in.Path("task-definition")
 		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
@@ -136,6 +195,9 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 	}
 	client := awsecs.NewFromConfig(cfg)
 	registrar := taskdef.NewRegistrar(client, log)
+	if plan.blueGreen != nil {
+		return runBlueGreen(ctx, rt, cfg, client, registrar, plan, timeout)
+	}
 
 	// Read and render everything before the first change.
 	end := rt.Group("Task definitions")
@@ -210,6 +272,113 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 		return timedOut(ctx, deployErr, timeout)
 	}
 	return nil
+}
+
+// runBlueGreen deploys the new revision to the service that has no traffic,
+// then shifts the listener to it. Any failure puts the traffic back where it
+// was and rolls the idle service back to what it ran.
+func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, client *awsecs.Client, registrar *taskdef.Registrar, plan deployPlan, timeout time.Duration) error {
+	in, log, bg := rt.Inputs(), rt.Logger(), plan.blueGreen
+	sw := traffic.New(elb.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg, awsauth.CloudWatchQuery), traffic.Config{Logger: log})
+	current, err := sw.Current(ctx, bg.traffic)
+	if errors.Is(err, traffic.ErrForwardMismatch) {
+		return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "blue-target-group" and "green-target-group": %w`, err))
+	}
+	if err != nil {
+		return timedOut(ctx, err, timeout)
+	}
+	idle, live, steps := bg.green, bg.blue, bg.percentages
+	switch {
+	case current.Green == 0:
+	case current.Blue == 0:
+		idle, live = bg.blue, bg.green
+		steps = make([]traffic.Weights, len(bg.percentages))
+		for i, w := range bg.percentages {
+			steps[i] = traffic.Weights{Blue: w.Green, Green: w.Blue}
+		}
+	default:
+		return fmt.Errorf("traffic is split (%s): finish or revert the switch with redirect-traffic before a blue/green deploy", current)
+	}
+	log.Info("blue/green", "live", live, "idle", idle, "traffic", current.String())
+
+	// The new revision starts from what the live service runs, unless a
+	// task definition is given.
+	end := rt.Group("Task definition for " + idle)
+	base := plan
+	base.services = []string{live}
+	renders, err := renderAll(ctx, client, registrar, base)
+	end()
+	if errors.Is(err, taskdef.ErrUnknownContainer) {
+		return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "images", "environment" and "secrets": %w`, err))
+	}
+	if err != nil {
+		return timedOut(ctx, err, timeout)
+	}
+	if in.Bool("dry-run") {
+		return dryRunDeploy(rt, renders)
+	}
+	arn, reused, err := registrar.Register(ctx, renders[0].rendered)
+	if err != nil {
+		return timedOut(ctx, err, timeout)
+	}
+	log.Info("task definition", "arn", arn, "reused", reused)
+
+	deployer := ecs.New(client, ecs.Config{Logger: log})
+	opts := ecs.Options{Wait: true, Rollback: in.Bool("rollback"), MaxFailedTasks: in.Int("max-failed-tasks")}
+	end = rt.Group("Deploy " + idle + " (no traffic)")
+	outcomes, err := deployer.Deploy(ctx, []ecs.Service{{Cluster: plan.cluster, Name: idle, TaskDefinition: arn, DesiredCount: plan.desired, ForceNewDeployment: in.Bool("force-new-deployment")}}, opts)
+	end()
+	if len(outcomes) == 0 {
+		return timedOut(ctx, err, timeout)
+	}
+	out := outcomes[0]
+	if err == nil {
+		t := bg.traffic
+		t.Steps = steps
+		end = rt.Group("Traffic to " + idle)
+		res, terr := sw.Run(ctx, t)
+		end()
+		if terr != nil {
+			err = fmt.Errorf("shifting traffic to %q: %w", idle, terr)
+			if res.Changed && !res.Reverted {
+				back := bg.traffic
+				back.Steps, back.Alarms = []traffic.Weights{current}, nil
+				if _, rerr := sw.Run(context.WithoutCancel(ctx), back); rerr != nil {
+					err = errors.Join(err, fmt.Errorf("putting traffic back to %s: %w", current, rerr))
+				}
+			}
+			if in.Bool("rollback") && out.Previous != "" && out.Previous != arn {
+				rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ecs.DefaultRollbackTimeout)
+				rb, rerr := deployer.Deploy(rbCtx, []ecs.Service{{Cluster: plan.cluster, Name: idle, TaskDefinition: out.Previous, DesiredCount: plan.desired}}, ecs.Options{Wait: true})
+				cancel()
+				out.Status = ecs.StatusRolledBack
+				if rerr != nil {
+					out.Status = ecs.StatusFailed
+					err = errors.Join(err, fmt.Errorf("rolling %q back: %w", idle, rerr))
+				} else if len(rb) > 0 {
+					out.Finished = rb[0].Finished
+				}
+			} else {
+				out.Status = ecs.StatusFailed
+			}
+			out.Err = err
+		}
+	}
+	for _, o := range [][2]string{
+		{"task-definition-arn", out.Deployed}, {"previous-task-definition-arn", out.Previous},
+		{"status", string(out.Status)}, {"deployment-id", out.DeploymentID},
+	} {
+		if serr := rt.SetOutput(o[0], o[1]); serr != nil {
+			return errors.Join(err, serr)
+		}
+	}
+	if err != nil {
+		reportFailures(rt, []ecs.Outcome{out})
+	}
+	if serr := rt.Summary(deploySummary(renders, []ecs.Outcome{out})); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return timedOut(ctx, err, timeout)
 }
 
 // renderAll resolves each service's base task definition (the input, or

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -15,7 +16,9 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/elbtest"
 	"github.com/ferry-ci/ferry/internal/moto"
+	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
 // ecsFixture is a cluster with one awsvpc service running family:1 in moto.
@@ -25,7 +28,7 @@ type ecsFixture struct {
 	family           string
 }
 
-func newECSFixture(t *testing.T, endpoint string) ecsFixture {
+func newECSFixture(t *testing.T, endpoint string, services ...string) ecsFixture {
 	t.Helper()
 	ctx := context.Background()
 	creds := credentials.NewStaticCredentialsProvider("testing", "testing", "")
@@ -60,21 +63,30 @@ func newECSFixture(t *testing.T, endpoint string) ecsFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateService(ctx, &awsecs.CreateServiceInput{
-		Cluster: aws.String(f.cluster), ServiceName: aws.String(f.service), TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
-		DesiredCount: aws.Int32(1), LaunchType: ecstypes.LaunchTypeFargate,
-		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
-			Subnets: []string{aws.ToString(subnet.Subnet.SubnetId)}, SecurityGroups: []string{aws.ToString(sg.GroupId)},
-		}},
-	}); err != nil {
-		t.Fatal(err)
+	if len(services) == 0 {
+		services = []string{f.service}
+	}
+	for _, svc := range services {
+		if _, err := c.CreateService(ctx, &awsecs.CreateServiceInput{
+			Cluster: aws.String(f.cluster), ServiceName: aws.String(svc), TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
+			DesiredCount: aws.Int32(1), LaunchType: ecstypes.LaunchTypeFargate,
+			NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
+				Subnets: []string{aws.ToString(subnet.Subnet.SubnetId)}, SecurityGroups: []string{aws.ToString(sg.GroupId)},
+			}},
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return f
 }
 
-func (f ecsFixture) serviceTaskDefinition(t *testing.T) string {
+func (f ecsFixture) serviceTaskDefinition(t *testing.T, service ...string) string {
 	t.Helper()
-	out, err := f.ecs.DescribeServices(context.Background(), &awsecs.DescribeServicesInput{Cluster: aws.String(f.cluster), Services: []string{f.service}})
+	name := f.service
+	if len(service) > 0 {
+		name = service[0]
+	}
+	out, err := f.ecs.DescribeServices(context.Background(), &awsecs.DescribeServicesInput{Cluster: aws.String(f.cluster), Services: []string{name}})
 	if err != nil || len(out.Services) != 1 {
 		t.Fatalf("describing the service: %v", err)
 	}
@@ -203,6 +215,10 @@ func TestDeployECSBadInput(t *testing.T) {
 		{"malformed environment and secrets", []string{"--environment", ":KEY=V", "--secrets", "web:DB=not-an-arn"}, []string{`input "environment"`, `input "secrets"`}},
 		{"run-task-command without run-task", []string{"--run-task-command", "migrate"}, []string{`input "run-task-command": expected run-task: true as well`}},
 		{"missing task definition file", []string{"--task-definition", "deploy/taskdef.json"}, []string{`input "task-definition": expected an existing file`}},
+		{"unknown strategy", []string{"--strategy", "canary"}, []string{`input "strategy": expected one of "rolling", "blue-green", found "canary"`}},
+		{"blue-green without its target groups", []string{"--strategy", "blue-green", "--blue-service", "b", "--green-service", "g", "--listener-arn", "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/2"},
+			[]string{`input "blue-target-group": expected with strategy blue-green`, "no blue-target-group, green-target-group", `input "service": expected blue-service and green-service instead`}},
+		{"blue-green inputs with rolling", []string{"--alarms", "errors", "--green-service", "g"}, []string{`input "green-service": expected strategy: blue-green as well`, `input "alarms"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,5 +236,65 @@ func TestDeployECSBadInput(t *testing.T) {
 	}
 	if n := f.revisions(t); n != 1 {
 		t.Errorf("bad input registered %d revisions", n-1)
+	}
+}
+
+// TestDeployECSBlueGreen deploys to the idle green service and shifts the
+// listener to it; then, with an alarm firing, deploys again and expects
+// the traffic left alone and the idle service rolled back.
+func TestDeployECSBlueGreen(t *testing.T) {
+	t.Parallel()
+	// A private moto whose services always run their desired count, as
+	// healthy services on AWS do: the rollback's wait needs a steady state
+	// that moto's shared default does not model after a second update.
+	endpoint := moto.StartForTest(t, moto.Options{Env: []string{"MOTO_ECS_SERVICE_RUNNING=1"}}).Endpoint
+	f := newECSFixture(t, endpoint, "blue", "green")
+	lb := elbtest.New(t, endpoint)
+	listener := lb.Listeners[0]
+	args := func(image string, more ...string) []string {
+		return append([]string{"deploy-ecs", "--strategy", "blue-green", "--cluster", f.cluster,
+			"--blue-service", "blue", "--green-service", "green", "--listener-arn", listener,
+			"--blue-target-group", lb.BlueName, "--green-target-group", lb.GreenName,
+			"--images", "web=" + image, "--desired-count", "1", "--traffic-steps", "50,100", "--bake-time", "1s",
+			"--alarms", lb.Alarm, "--timeout", "40s", "--output", "json"}, more...)
+	}
+	res := actiontest.Exec(context.Background(), t, actiontest.Run{Args: args("app:2"), Env: trafficEnv(endpoint)})
+	if res.Code != 0 {
+		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
+	}
+	var out map[string]string
+	if err := json.Unmarshal([]byte(res.Stdout), &out); err != nil || out["status"] != "deployed" {
+		t.Fatalf("outputs: want status deployed, have %v (%v)", out, err)
+	}
+	if have := f.serviceTaskDefinition(t, "green"); have != out["task-definition-arn"] || !strings.HasSuffix(have, ":2") {
+		t.Errorf("green runs %s, want the new revision %s", have, out["task-definition-arn"])
+	}
+	if have := f.serviceTaskDefinition(t, "blue"); !strings.HasSuffix(have, ":1") {
+		t.Errorf("blue (live) changed to %s", have)
+	}
+	if have := lb.Weights(t, listener); have != (traffic.Weights{Blue: 0, Green: 100}) {
+		t.Errorf("traffic: want all on green, have %s", have)
+	}
+
+	// Now blue is idle. With the alarm firing the traffic must not move and
+	// blue must be rolled back to what it ran.
+	lb.SetAlarm(t, "ALARM")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res = actiontest.Exec(ctx, t, actiontest.Run{Args: args("app:3"), Env: trafficEnv(endpoint)})
+	if res.Code != 1 {
+		t.Errorf("exit code with the alarm firing: want 1, have %d\n%s", res.Code, res.Stderr)
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &out); err != nil || out["status"] != "rolled-back" {
+		t.Errorf("outputs: want status rolled-back, have %v (%v)", out, err)
+	}
+	if have := f.serviceTaskDefinition(t, "blue"); !strings.HasSuffix(have, ":1") {
+		t.Errorf("blue after the rollback: want revision 1, have %s", have)
+	}
+	if have := lb.Weights(t, listener); have != (traffic.Weights{Blue: 0, Green: 100}) {
+		t.Errorf("traffic after the failed deploy: want still all on green, have %s", have)
+	}
+	if !strings.Contains(res.Stderr, lb.Alarm) {
+		t.Errorf("stderr does not name the alarm:\n%s", res.Stderr)
 	}
 }
