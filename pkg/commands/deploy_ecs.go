@@ -200,21 +200,15 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 	}
 
 	// Read and render everything before the first change.
-	end := rt.Group("Task definitions")
-	renders, err := renderAll(ctx, client, registrar, plan)
-	end()
-	if errors.Is(err, taskdef.ErrUnknownContainer) {
-		return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "images", "environment" and "secrets": %w`, err))
-	}
+	renders, err := render(ctx, rt, client, registrar, plan, "Task definitions", timeout)
 	if err != nil {
-		return timedOut(ctx, err, timeout)
+		return err
 	}
-
 	if in.Bool("dry-run") {
 		return dryRunDeploy(rt, renders)
 	}
 
-	end = rt.Group("Register")
+	end := rt.Group("Register")
 	for i := range renders {
 		r := &renders[i]
 		if r.arn, r.reused, err = registrar.Register(ctx, r.rendered); err != nil {
@@ -303,16 +297,11 @@ func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, clien
 
 	// The new revision starts from what the live service runs, unless a
 	// task definition is given.
-	end := rt.Group("Task definition for " + idle)
 	base := plan
 	base.services = []string{live}
-	renders, err := renderAll(ctx, client, registrar, base)
-	end()
-	if errors.Is(err, taskdef.ErrUnknownContainer) {
-		return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "images", "environment" and "secrets": %w`, err))
-	}
+	renders, err := render(ctx, rt, client, registrar, base, "Task definition for "+idle, timeout)
 	if err != nil {
-		return timedOut(ctx, err, timeout)
+		return err
 	}
 	if in.Bool("dry-run") {
 		return dryRunDeploy(rt, renders)
@@ -325,7 +314,7 @@ func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, clien
 
 	deployer := ecs.New(client, ecs.Config{Logger: log})
 	opts := ecs.Options{Wait: true, Rollback: in.Bool("rollback"), MaxFailedTasks: in.Int("max-failed-tasks")}
-	end = rt.Group("Deploy " + idle + " (no traffic)")
+	end := rt.Group("Deploy " + idle + " (no traffic)")
 	outcomes, err := deployer.Deploy(ctx, []ecs.Service{{Cluster: plan.cluster, Name: idle, TaskDefinition: arn, DesiredCount: plan.desired, ForceNewDeployment: in.Bool("force-new-deployment")}}, opts)
 	end()
 	if len(outcomes) == 0 {
@@ -379,6 +368,21 @@ func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, clien
 		return errors.Join(err, serr)
 	}
 	return timedOut(ctx, err, timeout)
+}
+
+// render reads and renders the task definitions of p's services in a log
+// group; a container the task definition lacks is an input error.
+func render(ctx context.Context, rt *action.Runtime, client *awsecs.Client, registrar *taskdef.Registrar, p deployPlan, title string, timeout time.Duration) ([]rendered, error) {
+	end := rt.Group(title)
+	renders, err := renderAll(ctx, client, registrar, p)
+	end()
+	if errors.Is(err, taskdef.ErrUnknownContainer) {
+		return nil, action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "images", "environment" and "secrets": %w`, err))
+	}
+	if err != nil {
+		return nil, timedOut(ctx, err, timeout)
+	}
+	return renders, nil
 }
 
 // renderAll resolves each service's base task definition (the input, or
