@@ -11,11 +11,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	codedeployapi "github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/ferry-ci/ferry/pkg/action"
 	"github.com/ferry-ci/ferry/pkg/awsauth"
+	"github.com/ferry-ci/ferry/pkg/codedeploy"
 	"github.com/ferry-ci/ferry/pkg/ecs"
 	"github.com/ferry-ci/ferry/pkg/taskdef"
 	"github.com/ferry-ci/ferry/pkg/traffic"
@@ -47,6 +49,10 @@ func deployECS() Command {
 		{Name: "traffic-steps", Kind: action.List, Default: "100", Description: "Blue/green: percentages of traffic moved to the new service, walked in order with bake-time between them, e.g. 10,50,100."},
 		{Name: "bake-time", Kind: action.Duration, Default: "5m", Description: "Blue/green: how long each traffic step holds, watching the alarms."},
 		{Name: "alarms", Kind: action.List, Description: "Blue/green: CloudWatch alarms checked before and during each traffic step; any in ALARM reverts the traffic and rolls back."},
+		{Name: "codedeploy-application", Description: "For a service whose deployment controller is CodeDeploy: the CodeDeploy application (with codedeploy-deployment-group)."},
+		{Name: "codedeploy-deployment-group", Description: "The CodeDeploy deployment group (with codedeploy-application)."},
+		{Name: "codedeploy-container", Description: "With CodeDeploy: the container the load balancer sends traffic to. Default: the first essential container with a port mapping."},
+		{Name: "codedeploy-container-port", Kind: action.Int, Description: "With CodeDeploy: its port. Default: that container's first container port."},
 	}
 	return Command{
 		Spec: action.Spec{
@@ -66,14 +72,15 @@ func deployECS() Command {
 
 // deployPlan is what deploy-ecs checked before its first AWS call.
 type deployPlan struct {
-	cluster   string
-	services  []string
-	file      string // a task definition file, or
-	ref       string // an existing family, family:revision or ARN, or neither (each service's current)
-	overrides taskdef.Overrides
-	desired   *int32
-	command   []string
-	blueGreen *blueGreenPlan
+	cluster    string
+	services   []string
+	file       string // a task definition file, or
+	ref        string // an existing family, family:revision or ARN, or neither (each service's current)
+	overrides  taskdef.Overrides
+	desired    *int32
+	command    []string
+	blueGreen  *blueGreenPlan
+	codeDeploy bool
 }
 
 // blueGreenPlan is the blue/green part of a deploy.
@@ -87,6 +94,26 @@ func planDeploy(rt *action.Runtime) deployPlan {
 	in := rt.Inputs()
 	p := deployPlan{cluster: in.String("cluster"), services: in.List("service")}
 	bgInputs := []string{"blue-service", "green-service", "listener-arn", "blue-target-group", "green-target-group"}
+	if in.IsSet("codedeploy-application") || in.IsSet("codedeploy-deployment-group") {
+		p.codeDeploy = true
+		for _, both := range []string{"codedeploy-application", "codedeploy-deployment-group"} {
+			if !in.IsSet(both) {
+				in.Problem(both, "codedeploy-application and codedeploy-deployment-group together", "only one of them")
+			}
+		}
+		if in.String("strategy") == "blue-green" {
+			in.Problem("strategy", "rolling with CodeDeploy (CodeDeploy runs its own blue/green)", "blue-green")
+		}
+		if n := len(in.List("service")); n != 1 {
+			in.Problem("service", "exactly one service with CodeDeploy", fmt.Sprintf("%d", n))
+		}
+	} else {
+		for _, only := range []string{"codedeploy-container", "codedeploy-container-port"} {
+			if in.IsSet(only) {
+				in.Problem(only, "codedeploy-application and codedeploy-deployment-group as well", "neither")
+			}
+		}
+	}
 	if in.String("strategy") == "blue-green" {
 		var missing []string
 		for _, name := range bgInputs {
@@ -234,6 +261,9 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 		log.Info("one-off task finished", "task", res.TaskARN, "container", res.Container, "exit-code", res.ExitCode)
 	}
 
+	if plan.codeDeploy {
+		return runCodeDeploy(ctx, rt, cfg, renders[0], timeout)
+	}
 	services := make([]ecs.Service, len(renders))
 	for i, r := range renders {
 		services[i] = ecs.Service{Cluster: plan.cluster, Name: r.service, TaskDefinition: r.arn, DesiredCount: plan.desired, ForceNewDeployment: in.Bool("force-new-deployment")}
@@ -365,6 +395,53 @@ func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, clien
 		reportFailures(rt, []ecs.Outcome{out})
 	}
 	if serr := rt.Summary(deploySummary(renders, []ecs.Outcome{out})); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return timedOut(ctx, err, timeout)
+}
+
+// runCodeDeploy hands the registered revision to CodeDeploy and waits.
+func runCodeDeploy(ctx context.Context, rt *action.Runtime, cfg aws.Config, r rendered, timeout time.Duration) error {
+	in := rt.Inputs()
+	req := codedeploy.Request{
+		Application: in.String("codedeploy-application"), DeploymentGroup: in.String("codedeploy-deployment-group"),
+		TaskDefinition: r.arn, Container: in.String("codedeploy-container"), ContainerPort: int32(in.Int("codedeploy-container-port")),
+		Description: "ferry deploy-ecs " + revision(r.arn),
+	}
+	for _, c := range r.rendered.ContainerDefinitions {
+		if req.Container != "" && aws.ToString(c.Name) != req.Container {
+			continue
+		}
+		if req.Container == "" && (c.Essential == nil || *c.Essential) && len(c.PortMappings) > 0 {
+			req.Container = aws.ToString(c.Name)
+		}
+		if aws.ToString(c.Name) == req.Container && req.ContainerPort == 0 && len(c.PortMappings) > 0 {
+			req.ContainerPort = aws.ToInt32(c.PortMappings[0].ContainerPort)
+		}
+	}
+	if _, err := codedeploy.AppSpec(req); err != nil {
+		return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "codedeploy-container" and "codedeploy-container-port": %w`, err))
+	}
+	end := rt.Group("CodeDeploy " + req.Application + "/" + req.DeploymentGroup)
+	res, err := codedeploy.New(codedeployapi.NewFromConfig(cfg), codedeploy.Config{Logger: rt.Logger()}).Deploy(ctx, req)
+	end()
+	status := ecs.StatusDeployed
+	switch {
+	case err != nil && res.RolledBack:
+		status = ecs.StatusRolledBack
+	case err != nil:
+		status = ecs.StatusFailed
+	}
+	for _, o := range [][2]string{{"task-definition-arn", r.arn}, {"previous-task-definition-arn", r.current}, {"status", string(status)}, {"deployment-id", res.DeploymentID}} {
+		if serr := rt.SetOutput(o[0], o[1]); serr != nil {
+			return errors.Join(err, serr)
+		}
+	}
+	summary := fmt.Sprintf("### ferry deploy-ecs (CodeDeploy)\n\n| Service | Revision | Deployment | Result |\n|---|---|---|---|\n| %s | %s → %s | `%s` | **%s** |\n", r.service, revision(r.current), revision(r.arn), res.DeploymentID, status)
+	if res.Error != "" {
+		summary += "\nCodeDeploy: " + res.Error + "\n"
+	}
+	if serr := rt.Summary(summary); serr != nil {
 		return errors.Join(err, serr)
 	}
 	return timedOut(ctx, err, timeout)

@@ -1,0 +1,64 @@
+package commands
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ferry-ci/ferry/pkg/ecs"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestDeploySummaryGolden renders the job summary of a deploy where one of
+// two services crash-looped and both were rolled back.
+func TestDeploySummaryGolden(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	td := func(family string, rev int) string {
+		return fmt.Sprintf("arn:aws:ecs:eu-west-1:123456789012:task-definition/%s:%d", family, rev)
+	}
+	container := func(name, image string) types.ContainerDefinition {
+		return types.ContainerDefinition{Name: aws.String(name), Image: aws.String(image)}
+	}
+	renders := []rendered{
+		{service: "web", rendered: &awsecs.RegisterTaskDefinitionInput{ContainerDefinitions: []types.ContainerDefinition{container("web", "app/web@sha256:ab12"), container("log-router", "fluent-bit:3")}}},
+		{service: "worker", rendered: &awsecs.RegisterTaskDefinitionInput{ContainerDefinitions: []types.ContainerDefinition{container("worker", "app/web@sha256:ab12")}}},
+	}
+	exit1 := int32(1)
+	outcomes := []ecs.Outcome{
+		{Service: "web", Previous: td("web", 41), Deployed: td("web", 42), Status: ecs.StatusRolledBack, Started: start, Finished: start.Add(3*time.Minute + 12*time.Second),
+			Err: fmt.Errorf("service \"web\": 3 tasks of the new revision stopped: %w", errors.Join(ecs.ErrDeploymentFailed, ecs.ErrRolledBack)),
+			Events: []types.ServiceEvent{
+				{CreatedAt: aws.Time(start.Add(5 * time.Second)), Message: aws.String("(service web) has started 2 tasks: (task 1a2b) (task 3c4d).")},
+				{CreatedAt: aws.Time(start.Add(70 * time.Second)), Message: aws.String("(service web) deregistered 1 targets in (target-group web-blue)")},
+			},
+			Stopped: []ecs.TaskFailure{{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/prod/1a2b", StoppedReason: "Essential container in task exited",
+				Containers: []ecs.ContainerExit{{Name: "web", ExitCode: &exit1, Reason: "panic: DATABASE_URL is not set"}, {Name: "log-router"}}}},
+		},
+		{Service: "worker", Previous: td("worker", 7), Deployed: td("worker", 8), Status: ecs.StatusRolledBack, Started: start, Finished: start.Add(2 * time.Minute),
+			Err: fmt.Errorf("rolled back after service \"web\" failed: %w", ecs.ErrRolledBack)},
+	}
+	have := deploySummary(renders, outcomes)
+	path := filepath.Join("testdata", "deploy-failure-summary.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(have), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != have {
+		t.Errorf("summary differs from %s (run go test -update):\nwant\n%s\nhave\n%s", path, want, have)
+	}
+}
