@@ -127,6 +127,9 @@ func planDeploy(rt *action.Runtime) deployPlan {
 		if len(p.services) > 0 {
 			in.Problem("service", "blue-service and green-service instead, with strategy blue-green", strings.Join(p.services, ", "))
 		}
+		if in.Bool("run-task") {
+			in.Problem("run-task", "false with strategy blue-green (run the one-off task in a rolling step before it)", "true")
+		}
 		steps, err := traffic.StepsFromPercentages(in.List("traffic-steps"))
 		if err != nil {
 			in.Problem("traffic-steps", "percentages from 0 to 100, strictly increasing, ending at 100, e.g. 10,50,100", fmt.Sprintf("%q (%v)", strings.Join(in.List("traffic-steps"), ","), err))

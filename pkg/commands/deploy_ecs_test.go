@@ -220,6 +220,7 @@ func TestDeployECSBadInput(t *testing.T) {
 		{"unknown strategy", []string{"--strategy", "canary"}, []string{`input "strategy": expected one of "rolling", "blue-green", found "canary"`}},
 		{"blue-green without its target groups", []string{"--strategy", "blue-green", "--blue-service", "b", "--green-service", "g", "--listener-arn", "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/2"},
 			[]string{`input "blue-target-group": expected with strategy blue-green`, "no blue-target-group, green-target-group", `input "service": expected blue-service and green-service instead`}},
+		{"run-task with blue-green", []string{"--strategy", "blue-green", "--run-task"}, []string{`input "run-task": expected false with strategy blue-green`}},
 		{"CodeDeploy application without its group", []string{"--codedeploy-application", "web"}, []string{`input "codedeploy-deployment-group": expected codedeploy-application and codedeploy-deployment-group together`}},
 		{"blue-green inputs with rolling", []string{"--alarms", "errors", "--green-service", "g"}, []string{`input "green-service": expected strategy: blue-green as well`, `input "alarms"`}},
 	}
