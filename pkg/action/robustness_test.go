@@ -116,3 +116,15 @@ func TestMissingProjectDirFallsBackToWorkingDir(t *testing.T) {
 		t.Errorf("context: want %q, have %q", want, have)
 	}
 }
+
+func TestSetOutputsInOrderStopsAtFirstError(t *testing.T) {
+	t.Parallel()
+	s := start(t, demoSpec(), run{args: []string{"--cluster", "c", "--output", "json"}})
+	err := s.rt.SetOutputs([2]string{"arn", "a"}, [2]string{"no-such-output", "x"}, [2]string{"user-id", "u"})
+	if err == nil || !strings.Contains(err.Error(), `no output "no-such-output"`) {
+		t.Fatalf("want the undeclared output named, have %v", err)
+	}
+	if have := s.rt.Outputs(); have["arn"] != "a" || len(have) != 1 {
+		t.Errorf("outputs: want only arn set before the failure, have %v", have)
+	}
+}

@@ -237,6 +237,17 @@ func (rt *Runtime) SetOutput(name, value string) error {
 	return nil
 }
 
+// SetOutputs sets outputs in order, given as name/value pairs, and stops at
+// the first error.
+func (rt *Runtime) SetOutputs(outputs ...[2]string) error {
+	for _, o := range outputs {
+		if err := rt.SetOutput(o[0], o[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Outputs returns the outputs set so far, by name.
 func (rt *Runtime) Outputs() map[string]string {
 	rt.outMu.Lock()

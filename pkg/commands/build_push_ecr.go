@@ -288,17 +288,14 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 		"blobs-uploaded", res.Blobs.Uploaded, "blobs-existing", res.Blobs.Existing, "blobs-mounted", res.Blobs.Mounted, "bytes-uploaded", res.BytesUploaded)
 
 	uri := target.String()
-	outputs := [][2]string{
-		{"registry", target.RegistryStr()},
-		{"image", uri + ":" + plan.tags[0]},
-		{"digest", res.Digest.String()},
-		{"image-uri", uri + "@" + res.Digest.String()},
-		{"tags", strings.Join(plan.tags, ",")},
-	}
-	for _, o := range outputs {
-		if err := rt.SetOutput(o[0], o[1]); err != nil {
-			return err
-		}
+	if err := rt.SetOutputs(
+		[2]string{"registry", target.RegistryStr()},
+		[2]string{"image", uri + ":" + plan.tags[0]},
+		[2]string{"digest", res.Digest.String()},
+		[2]string{"image-uri", uri + "@" + res.Digest.String()},
+		[2]string{"tags", strings.Join(plan.tags, ",")},
+	); err != nil {
+		return err
 	}
 	return rt.Summary(pushSummary(plan, uri, res))
 }

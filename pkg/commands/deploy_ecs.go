@@ -278,15 +278,8 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 	end()
 	if len(outcomes) > 0 {
 		first := outcomes[0]
-		for _, o := range [][2]string{
-			{"task-definition-arn", first.Deployed},
-			{"previous-task-definition-arn", first.Previous},
-			{"status", string(first.Status)},
-			{"deployment-id", first.DeploymentID},
-		} {
-			if err := rt.SetOutput(o[0], o[1]); err != nil {
-				return errors.Join(deployErr, err)
-			}
+		if err := setDeployOutputs(rt, first.Deployed, first.Previous, first.Status, first.DeploymentID); err != nil {
+			return errors.Join(deployErr, err)
 		}
 		if deployErr != nil {
 			reportFailures(rt, outcomes)
@@ -386,13 +379,8 @@ func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, clien
 			out.Err = err
 		}
 	}
-	for _, o := range [][2]string{
-		{"task-definition-arn", out.Deployed}, {"previous-task-definition-arn", out.Previous},
-		{"status", string(out.Status)}, {"deployment-id", out.DeploymentID},
-	} {
-		if serr := rt.SetOutput(o[0], o[1]); serr != nil {
-			return errors.Join(err, serr)
-		}
+	if serr := setDeployOutputs(rt, out.Deployed, out.Previous, out.Status, out.DeploymentID); serr != nil {
+		return errors.Join(err, serr)
 	}
 	if err != nil {
 		reportFailures(rt, []ecs.Outcome{out})
@@ -435,10 +423,8 @@ func runCodeDeploy(ctx context.Context, rt *action.Runtime, cfg aws.Config, r re
 	case err != nil:
 		status = ecs.StatusFailed
 	}
-	for _, o := range [][2]string{{"task-definition-arn", r.arn}, {"previous-task-definition-arn", r.current}, {"status", string(status)}, {"deployment-id", res.DeploymentID}} {
-		if serr := rt.SetOutput(o[0], o[1]); serr != nil {
-			return errors.Join(err, serr)
-		}
+	if serr := setDeployOutputs(rt, r.arn, r.current, status, res.DeploymentID); serr != nil {
+		return errors.Join(err, serr)
 	}
 	summary := fmt.Sprintf("### ferry deploy-ecs (CodeDeploy)\n\n| Service | Revision | Deployment | Result |\n|---|---|---|---|\n| %s | %s → %s | `%s` | **%s** |\n", r.service, revision(r.current), revision(r.arn), res.DeploymentID, status)
 	if res.Error != "" {
@@ -448,6 +434,16 @@ func runCodeDeploy(ctx context.Context, rt *action.Runtime, cfg aws.Config, r re
 		return errors.Join(err, serr)
 	}
 	return timedOut(ctx, err, timeout)
+}
+
+// setDeployOutputs sets the four outputs of deploy-ecs.
+func setDeployOutputs(rt *action.Runtime, deployed, previous string, status ecs.Status, deploymentID string) error {
+	return rt.SetOutputs(
+		[2]string{"task-definition-arn", deployed},
+		[2]string{"previous-task-definition-arn", previous},
+		[2]string{"status", string(status)},
+		[2]string{"deployment-id", deploymentID},
+	)
 }
 
 // render reads and renders the task definitions of p's services in a log

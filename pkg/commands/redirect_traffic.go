@@ -140,17 +140,14 @@ func runRedirectTraffic(ctx context.Context, rt *action.Runtime, b Build) error 
 		if plan.DryRun {
 			final = res.Start
 		}
-		outputs := [][2]string{
-			{"blue-weight", fmt.Sprint(final.Blue)},
-			{"green-weight", fmt.Sprint(final.Green)},
-			{"previous-blue-weight", fmt.Sprint(res.Start.Blue)},
-			{"previous-green-weight", fmt.Sprint(res.Start.Green)},
-			{"changed", strconv.FormatBool(res.Changed)},
-		}
-		for _, o := range outputs {
-			if err := rt.SetOutput(o[0], o[1]); err != nil {
-				return errors.Join(runErr, err)
-			}
+		if err := rt.SetOutputs(
+			[2]string{"blue-weight", fmt.Sprint(final.Blue)},
+			[2]string{"green-weight", fmt.Sprint(final.Green)},
+			[2]string{"previous-blue-weight", fmt.Sprint(res.Start.Blue)},
+			[2]string{"previous-green-weight", fmt.Sprint(res.Start.Green)},
+			[2]string{"changed", strconv.FormatBool(res.Changed)},
+		); err != nil {
+			return errors.Join(runErr, err)
 		}
 		if err := rt.Summary(trafficSummary(plan, res, runErr)); err != nil {
 			return errors.Join(runErr, err)

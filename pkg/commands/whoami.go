@@ -51,10 +51,8 @@ func runWhoami(ctx context.Context, rt *action.Runtime, b Build) error {
 
 func report(rt *action.Runtime, id awsauth.Identity) error {
 	rt.Logger().Info("caller identity", "account", id.Account, "arn", id.ARN, "user-id", id.UserID)
-	for _, o := range [][2]string{{"account", id.Account}, {"arn", id.ARN}, {"user-id", id.UserID}} {
-		if err := rt.SetOutput(o[0], o[1]); err != nil {
-			return err
-		}
+	if err := rt.SetOutputs([2]string{"account", id.Account}, [2]string{"arn", id.ARN}, [2]string{"user-id", id.UserID}); err != nil {
+		return err
 	}
 	return rt.Summary(fmt.Sprintf("### ferry whoami\n\n| Account | ARN | User ID |\n|---|---|---|\n| `%s` | `%s` | `%s` |\n", id.Account, id.ARN, id.UserID))
 }
