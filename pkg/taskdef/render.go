@@ -42,15 +42,7 @@ var secretARN = regexp.MustCompile(`^arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9
 // every bad line is reported (errors.Join), each naming its line number.
 func ParseImages(lines []string) (map[string]string, error) {
 	out := map[string]string{}
-	var errs []error
-	for i, raw := range lines {
-		line := strings.TrimSpace(raw)
-		if line == "" {
-			continue
-		}
-		bad := func(format string, a ...any) {
-			errs = append(errs, fmt.Errorf("line %d: %q: %s", i+1, line, fmt.Sprintf(format, a...)))
-		}
+	err := eachLine(lines, func(line string, bad func(string, ...any)) {
 		name, image, ok := strings.Cut(line, "=")
 		name, image = strings.TrimSpace(name), strings.TrimSpace(image)
 		switch {
@@ -65,13 +57,13 @@ func ParseImages(lines []string) (map[string]string, error) {
 		default:
 			if _, dup := out[name]; dup {
 				bad("container %q is given more than once", name)
-				continue
+				return
 			}
 			out[name] = image
 		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -98,19 +90,11 @@ func ParseSecrets(lines []string) (map[string]map[string]string, error) {
 
 func parseKeyed(lines []string, form string, checkValue func(string) string) (map[string]map[string]string, error) {
 	out := map[string]map[string]string{}
-	var errs []error
-	for i, raw := range lines {
-		line := strings.TrimSpace(raw)
-		if line == "" {
-			continue
-		}
-		bad := func(format string, a ...any) {
-			errs = append(errs, fmt.Errorf("line %d: %q: %s", i+1, line, fmt.Sprintf(format, a...)))
-		}
+	err := eachLine(lines, func(line string, bad func(string, ...any)) {
 		name, rest, ok := strings.Cut(line, ":")
 		if !ok {
 			bad("want %s, found no \":\"", form)
-			continue
+			return
 		}
 		key, value, ok := strings.Cut(rest, "=")
 		name, key = strings.TrimSpace(name), strings.TrimSpace(key)
@@ -126,22 +110,38 @@ func parseKeyed(lines []string, form string, checkValue func(string) string) (ma
 		default:
 			if msg := checkValue(value); msg != "" {
 				bad("%s", msg)
-				continue
+				return
 			}
 			if _, dup := out[name][key]; dup {
 				bad("%s:%s is given more than once", name, key)
-				continue
+				return
 			}
 			if out[name] == nil {
 				out[name] = map[string]string{}
 			}
 			out[name][key] = value
 		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// eachLine calls parse for every non-blank line (trimmed) with a bad func
+// that records a problem naming the line; it returns every problem joined.
+func eachLine(lines []string, parse func(line string, bad func(format string, a ...any))) error {
+	var errs []error
+	for i, raw := range lines {
+		line := strings.TrimSpace(raw)
+		if line == "" {
+			continue
+		}
+		parse(line, func(format string, a ...any) {
+			errs = append(errs, fmt.Errorf("line %d: %q: %s", i+1, line, fmt.Sprintf(format, a...)))
+		})
+	}
+	return errors.Join(errs...)
 }
 
 // Render returns a deep copy of in with the overrides applied: images
