@@ -13,8 +13,8 @@
 // definition, with no desired count and no forced deployment asked for, is
 // left alone ([StatusUnchanged]).
 //
-// While waiting, DescribeServices is polled with a delay growing from
-// Config.PollMin to Config.PollMax (×1.5 each time); each poll also lists
+// While waiting, DescribeServices is polled first Config.PollMin (2s) after
+// the update, then every Config.PollMax (5s), start to start; each poll also lists
 // the service's stopped tasks and describes only those not seen before.
 // New service events (deduplicated by id) and changed task counts are
 // logged at Info, with a heartbeat when nothing changed for 3×PollMax.

@@ -31,13 +31,10 @@ var (
 
 // Defaults of [Config] and [Options].
 const (
-	DefaultPollMin         = 3 * time.Second
-	DefaultPollMax         = 5 * time.Second // a finished rollout is noticed within 5 s, at 12 DescribeServices a minute
+	DefaultPollMin         = 2 * time.Second // the first look after the update
+	DefaultPollMax         = 5 * time.Second // later polls, start to start: ≤ 12 DescribeServices in any minute, a finished rollout noticed within 5 s
 	DefaultMaxFailedTasks  = 3
 	DefaultRollbackTimeout = 10 * time.Minute
-
-	// pollGrowth is the factor by which the poll delay grows.
-	pollGrowth = 1.5
 	// heartbeatPolls: with nothing new for PollMax*heartbeatPolls, a
 	// heartbeat record is logged.
 	heartbeatPolls = 3
@@ -60,9 +57,15 @@ type Config struct {
 	// Logger receives progress: service events and count changes at Info,
 	// detail at Debug. Nil discards everything.
 	Logger *slog.Logger
-	// PollMin and PollMax bound the delay between two DescribeServices
-	// calls while waiting: the first delay is PollMin, each next one
-	// grows by half up to PollMax. 0 means 3s and 5s: at most 12 DescribeServices in any minute, and a finished rollout noticed within 5s.
+	// PollMin is the delay between the update and the first
+	// DescribeServices of the wait (0 means 2s), so that a rollout that
+	// fails at once is reported within seconds. PollMax is the period of
+	// the later polls, start to start (0 means 5s): a rollout that
+	// finishes is noticed at most PollMax (plus one call) later, and no
+	// 60-second window holds more than 60s/PollMax calls. The delay grows
+	// from PollMin to PollMax in one step on purpose: any delay between
+	// PollMin and PollMax after the first poll would put a 13th call into
+	// some minute at a 5s period.
 	PollMin, PollMax time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

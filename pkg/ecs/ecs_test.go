@@ -374,10 +374,57 @@ func TestDeployPollDelays(t *testing.T) {
 	if _, err := New(f, cfg).Deploy(t.Context(), []Service{{Cluster: "c", Name: "web", TaskDefinition: web2}}, Options{Wait: true}); err != nil {
 		t.Fatal(err)
 	}
-	want := []time.Duration{3 * time.Second, 4500 * time.Millisecond, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}
+	// 8 polls to finish: the first look after 2s, then every 5s.
+	want := []time.Duration{2 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}
 	if !slices.Equal(delays, want) {
 		t.Errorf("delays: want %v, have %v", want, delays)
 	}
+}
+
+// TestPollScheduleBounds checks the two promises of the default schedule
+// on the times the polls were made: no 60-second window holds more than 12
+// DescribeServices, and no gap between two polls is longer than 5s (so a
+// finished rollout waits at most 5s to be seen). It also checks that time
+// spent between polls (listing stopped tasks) shortens the next sleep
+// instead of adding to the period.
+func TestPollScheduleBounds(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.addService("c", "web", web1, 2)
+	f.behaviours[web2] = behaviour{Result: complete, Ticks: 40}
+	f.listTasksCost = 700 * time.Millisecond // each ListTasks moves the clock
+	start := f.now()
+	if _, err := New(f, f.config()).Deploy(t.Context(), []Service{{Cluster: "c", Name: "web", TaskDefinition: web2}}, Options{Wait: true}); err != nil {
+		t.Fatal(err)
+	}
+	polls := f.pollTimes["web"][1:] // not the read before the update
+	if len(polls) != 40 {
+		t.Fatalf("polls: want 40, have %d", len(polls))
+	}
+	if first := polls[0].Sub(start); first != 2*time.Second {
+		t.Errorf("first poll: want 2s after the update, have %s", first)
+	}
+	for i := 1; i < len(polls); i++ {
+		if gap := polls[i].Sub(polls[i-1]); gap != 5*time.Second {
+			t.Errorf("gap %d: want 5s start to start, have %s", i, gap)
+		}
+	}
+	if have := maxInWindow(polls, time.Minute); have > 12 {
+		t.Errorf("DescribeServices in one minute: want at most 12, have %d", have)
+	}
+}
+
+// maxInWindow is the largest number of times in any half-open window of
+// length w; times are sorted.
+func maxInWindow(times []time.Time, w time.Duration) int {
+	most, lo := 0, 0
+	for hi := range times {
+		for times[hi].Sub(times[lo]) >= w {
+			lo++
+		}
+		most = max(most, hi-lo+1)
+	}
+	return most
 }
 
 func TestDeployValidates(t *testing.T) {

@@ -60,6 +60,12 @@ type fakeECS struct {
 	// noticed is when DescribeServices first returned a finished rollout
 	// of a service, and finishedAt when that rollout finished (At).
 	noticed, finishedAt map[string]time.Time
+	// pollTimes are the times of each service's DescribeServices calls:
+	// on the fake clock, or real times once realTime is set.
+	pollTimes map[string][]time.Time
+	realTime  bool
+	// listTasksCost is how far each ListTasks call moves the fake clock.
+	listTasksCost time.Duration
 }
 
 type update struct {
@@ -91,6 +97,7 @@ func newFake(t testing.TB) *fakeECS {
 		calls:      map[string]int{},
 		noticed:    map[string]time.Time{},
 		finishedAt: map[string]time.Time{},
+		pollTimes:  map[string][]time.Time{},
 	}
 }
 
@@ -186,6 +193,11 @@ func (f *fakeECS) DescribeServices(_ context.Context, in *awsecs.DescribeService
 			return nil, err
 		}
 		f.calls["DescribeServices "+name]++
+		at := f.clock
+		if f.realTime {
+			at = time.Now()
+		}
+		f.pollTimes[name] = append(f.pollTimes[name], at)
 		f.tick(s)
 		if s.rollout == nil && f.noticed[name].IsZero() && !f.finishedAt[name].IsZero() {
 			f.noticed[name] = time.Now()
@@ -320,6 +332,7 @@ func (f *fakeECS) ListTasks(_ context.Context, in *awsecs.ListTasksInput, _ ...f
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls["ListTasks"]++
+	f.clock = f.clock.Add(f.listTasksCost)
 	if in.DesiredStatus != types.DesiredStatusStopped || in.ServiceName == nil {
 		return nil, f.unexpected("ListTasks %+v", in)
 	}

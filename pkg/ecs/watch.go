@@ -108,11 +108,17 @@ func newWatch(d *Deployer, s Service, prev, target string, started time.Time, be
 	return w
 }
 
-// wait polls until the rollout is done, fails, or ctx ends.
+// wait polls until the rollout is done, fails, or ctx ends: the first
+// DescribeServices PollMin after the update, the next ones PollMax apart,
+// start to start, whatever time the calls in between took.
 func (w *watch) wait(ctx context.Context, maxFailed int) error {
 	d := w.d
-	delay := d.pollMin
+	next := d.now().Add(d.pollMin)
 	for {
+		if err := d.sleep(ctx, max(0, next.Sub(d.now()))); err != nil {
+			return w.ctxErr(ctx, err)
+		}
+		next = d.now().Add(d.pollMax)
 		svc, err := d.describe(ctx, w.svc)
 		if err != nil {
 			return w.ctxErr(ctx, err)
@@ -138,10 +144,6 @@ func (w *watch) wait(ctx context.Context, maxFailed int) error {
 				"task_definition", w.target, "elapsed", now.Sub(w.started).Round(time.Second).String())
 			w.lastLog = now
 		}
-		if err := d.sleep(ctx, delay); err != nil {
-			return w.ctxErr(ctx, err)
-		}
-		delay = min(time.Duration(float64(delay)*pollGrowth), d.pollMax)
 	}
 }
 
