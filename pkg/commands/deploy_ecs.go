@@ -300,32 +300,22 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, client *awsecs.Client, registrar *taskdef.Registrar, plan deployPlan, timeout time.Duration) error {
 	in, log, bg := rt.Inputs(), rt.Logger(), plan.blueGreen
 	sw := traffic.New(elb.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg, awsauth.CloudWatchQuery), traffic.Config{Logger: log})
-	current, err := sw.Current(ctx, bg.traffic)
-	if errors.Is(err, traffic.ErrForwardMismatch) {
+	pair := ecs.BlueGreen{Cluster: plan.cluster, Blue: bg.blue, Green: bg.green, Traffic: bg.traffic}
+	pair.Traffic.Steps = bg.percentages
+	side, err := ecs.PlanBlueGreen(ctx, sw, pair)
+	switch {
+	case errors.Is(err, traffic.ErrForwardMismatch):
 		return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "blue-target-group" and "green-target-group": %w`, err))
-	}
-	if err != nil {
+	case err != nil:
 		return timedOut(ctx, err, timeout)
 	}
-	idle, live, steps := bg.green, bg.blue, bg.percentages
-	switch {
-	case current.Green == 0:
-	case current.Blue == 0:
-		idle, live = bg.blue, bg.green
-		steps = make([]traffic.Weights, len(bg.percentages))
-		for i, w := range bg.percentages {
-			steps[i] = traffic.Weights{Blue: w.Green, Green: w.Blue}
-		}
-	default:
-		return fmt.Errorf("traffic is split (%s): finish or revert the switch with redirect-traffic before a blue/green deploy", current)
-	}
-	log.Info("blue/green", "live", live, "idle", idle, "traffic", current.String())
+	log.Info("blue/green", "live", side.Live, "idle", side.Idle, "traffic", side.Start.String())
 
 	// The new revision starts from what the live service runs, unless a
 	// task definition is given.
 	base := plan
-	base.services = []string{live}
-	renders, err := render(ctx, rt, client, registrar, base, "Task definition for "+idle, timeout)
+	base.services = []string{side.Live}
+	renders, err := render(ctx, rt, client, registrar, base, "Task definition for "+side.Idle, timeout)
 	if err != nil {
 		return err
 	}
@@ -339,46 +329,11 @@ func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, clien
 	log.Info("task definition", "arn", arn, "reused", reused)
 
 	deployer := ecs.New(client, ecs.Config{Logger: log})
-	opts := ecs.Options{Wait: true, Rollback: in.Bool("rollback"), MaxFailedTasks: in.Int("max-failed-tasks")}
-	end := rt.Group("Deploy " + idle + " (no traffic)")
-	outcomes, err := deployer.Deploy(ctx, []ecs.Service{{Cluster: plan.cluster, Name: idle, TaskDefinition: arn, DesiredCount: plan.desired, ForceNewDeployment: in.Bool("force-new-deployment")}}, opts)
+	opts := ecs.Options{Rollback: in.Bool("rollback"), MaxFailedTasks: in.Int("max-failed-tasks")}
+	end := rt.Group("Deploy " + side.Idle + " (no traffic), then move the traffic to it")
+	res, err := deployer.DeployBlueGreen(ctx, sw, pair, side, arn, plan.desired, in.Bool("force-new-deployment"), opts)
 	end()
-	if len(outcomes) == 0 {
-		return timedOut(ctx, err, timeout)
-	}
-	out := outcomes[0]
-	if err == nil {
-		t := bg.traffic
-		t.Steps = steps
-		end = rt.Group("Traffic to " + idle)
-		res, terr := sw.Run(ctx, t)
-		end()
-		if terr != nil {
-			err = fmt.Errorf("shifting traffic to %q: %w", idle, terr)
-			if res.Changed && !res.Reverted {
-				back := bg.traffic
-				back.Steps, back.Alarms = []traffic.Weights{current}, nil
-				if _, rerr := sw.Run(context.WithoutCancel(ctx), back); rerr != nil {
-					err = errors.Join(err, fmt.Errorf("putting traffic back to %s: %w", current, rerr))
-				}
-			}
-			if in.Bool("rollback") && out.Previous != "" && out.Previous != arn {
-				rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ecs.DefaultRollbackTimeout)
-				rb, rerr := deployer.Deploy(rbCtx, []ecs.Service{{Cluster: plan.cluster, Name: idle, TaskDefinition: out.Previous, DesiredCount: plan.desired}}, ecs.Options{Wait: true})
-				cancel()
-				out.Status = ecs.StatusRolledBack
-				if rerr != nil {
-					out.Status = ecs.StatusFailed
-					err = errors.Join(err, fmt.Errorf("rolling %q back: %w", idle, rerr))
-				} else if len(rb) > 0 {
-					out.Finished = rb[0].Finished
-				}
-			} else {
-				out.Status = ecs.StatusFailed
-			}
-			out.Err = err
-		}
-	}
+	out := res.Outcome
 	if serr := setDeployOutputs(rt, out.Deployed, out.Previous, out.Status, out.DeploymentID); serr != nil {
 		return errors.Join(err, serr)
 	}

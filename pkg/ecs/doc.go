@@ -31,6 +31,13 @@
 // service, waits with ECS's TasksStopped waiter and reports the exit code
 // of the essential container.
 //
+// [PlanBlueGreen] and [Deployer.DeployBlueGreen] deploy a pair of services
+// behind one ALB listener: the side without traffic gets the new revision
+// and is waited for, then the traffic walks to it through a [Switch]
+// (*traffic.Switcher), gated on target health and alarms. Any failure
+// leaves the traffic where it started and rolls the idle side back; the
+// live side is never touched.
+//
 // AWS is reached through a narrow, unexported interface that *ecs.Client
 // of github.com/aws/aws-sdk-go-v2/service/ecs satisfies; [New] takes it.
 // The package is quiet: it prints nothing and logs to the optional
