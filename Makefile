@@ -5,6 +5,7 @@
 #   make dev-up      a detached local AWS stack (moto) in .dev/; load it with: set -a; . .dev/env; set +a
 #   make dev-down    stop it
 #   make demo        build, then run bin/ferry against a private moto
+#   make fuzz        every fuzz target for FUZZTIME (default 2m) each
 #   make bench       ferry vs the anchor tools (crane push), medians and ratios
 
 GO       ?= go
@@ -69,6 +70,18 @@ test: fmt-check vet staticcheck tools unit actionlint
 bench: build
 	$(GO) run ./internal/benchpush -ferry bin/ferry -crane "$$($(TOOLS) -n crane)"
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/publish
+
+# Every fuzz target (go test -fuzz) for FUZZTIME each; `make test` runs
+# their seed corpora (testdata/fuzz) as ordinary tests.
+FUZZTIME ?= 2m
+.PHONY: fuzz
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 .PHONY: dev-up
 dev-up:

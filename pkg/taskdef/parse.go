@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -50,10 +51,30 @@ func Parse(data []byte) (*ecs.RegisterTaskDefinitionInput, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing task definition: %w", err)
 	}
-	if errs := checkEnums(nil, reflect.ValueOf(in).Elem()); len(errs) > 0 {
+	errs := checkEnums(nil, reflect.ValueOf(in).Elem())
+	errs = append(errs, checkRequired(in)...)
+	if len(errs) > 0 {
 		return nil, fmt.Errorf("parsing task definition: %w", errors.Join(errs...))
 	}
 	return in, nil
+}
+
+// checkRequired reports the keys RegisterTaskDefinition cannot do without:
+// a family, and containers that each have a name.
+func checkRequired(in *ecs.RegisterTaskDefinitionInput) []error {
+	var errs []error
+	if strings.TrimSpace(aws.ToString(in.Family)) == "" {
+		errs = append(errs, errors.New(`"family": want the task definition family, found none`))
+	}
+	if len(in.ContainerDefinitions) == 0 {
+		errs = append(errs, errors.New(`"containerDefinitions": want at least one container, found none`))
+	}
+	for i, c := range in.ContainerDefinitions {
+		if strings.TrimSpace(aws.ToString(c.Name)) == "" {
+			errs = append(errs, fmt.Errorf(`"containerDefinitions[%d].name": want the container name, found none`, i))
+		}
+	}
+	return errs
 }
 
 // registerShape returns the RegisterTaskDefinition-shaped object of either

@@ -146,6 +146,8 @@ func TestParseErrors(t *testing.T) {
 		{"not JSON", `{"family":`, []string{"parsing task definition"}},
 		{"trailing data", `{"family":"web"} {}`, []string{"unexpected data"}},
 		{"wrong type in map", `{"family":"web","containerDefinitions":[{"name":"web","dockerLabels":{"a":1}}]}`, []string{`"containerDefinitions[0].dockerLabels[\"a\"]": want a string, found 1`}},
+		{"empty object", `{}`, []string{`"family": want the task definition family, found none`, `"containerDefinitions": want at least one container, found none`}},
+		{"container without name", `{"family":"web","containerDefinitions":[{"image":"nginx"}]}`, []string{`"containerDefinitions[0].name": want the container name`}},
 		{"float for integer", `{"family":"web","containerDefinitions":[{"name":"web","memory":1.5}]}`, []string{`want an integer, found 1.5`}},
 	}
 	for _, tt := range tests {
