@@ -29,6 +29,8 @@ const (
 	MinRoleDuration     = 15 * time.Minute
 	MaxRoleDuration     = 12 * time.Hour
 	DefaultMaxAttempts  = 5
+	// MaxMaxBackoff is the longest Options.MaxBackoff accepted.
+	MaxMaxBackoff = 5 * time.Minute
 )
 
 // ErrNoRegion is returned (wrapped) by [Load] when no region is given and the
@@ -92,6 +94,10 @@ type Options struct {
 	// MaxAttempts per request, first try included; 0 means 5. Requests use
 	// the SDK's adaptive retry mode. It takes precedence over AWS_MAX_ATTEMPTS.
 	MaxAttempts int
+
+	// MaxBackoff caps the wait between two attempts of one request (the
+	// waits grow with jitter up to it); 0 means the SDK's 20s.
+	MaxBackoff time.Duration
 
 	// Version of ferry; the user agent gets "ferry/<Version>" ("ferry" alone
 	// when empty).
@@ -160,6 +166,9 @@ func (o Options) Validate() error {
 	if o.MaxAttempts < 0 {
 		errs = append(errs, fmt.Errorf("input \"max-attempts\": expected 1 or more (0 means %d), found %d", DefaultMaxAttempts, o.MaxAttempts))
 	}
+	if o.MaxBackoff < 0 || o.MaxBackoff > MaxMaxBackoff {
+		errs = append(errs, fmt.Errorf("input \"retry-max-backoff\": expected a duration from 0s to %s, found %s", MaxMaxBackoff, o.MaxBackoff))
+	}
 	if o.EndpointURL != "" {
 		if u, err := url.Parse(o.EndpointURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf(`input "aws-endpoint-url": expected an absolute http or https URL like "http://127.0.0.1:5000", found %q`, o.EndpointURL))
@@ -197,6 +206,10 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 			return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
 				ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) {
 					so.MaxAttempts = maxAttempts
+					if o.MaxBackoff > 0 {
+						so.MaxBackoff = o.MaxBackoff
+						so.Backoff = retry.NewExponentialJitterBackoff(o.MaxBackoff)
+					}
 				})
 			})
 		}),

@@ -462,6 +462,43 @@ func TestLoadMaxAttempts(t *testing.T) {
 	}
 }
 
+// TestLoadMaxBackoff: the waits between attempts stay under MaxBackoff
+// (the SDK's default would wait up to 20s).
+func TestLoadMaxBackoff(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var hits []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits = append(hits, time.Now())
+		mu.Unlock()
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	cfg, err := awsauth.Load(t.Context(), awsauth.Options{
+		Region: "us-east-1", EndpointURL: srv.URL, DisableIMDS: true,
+		Credentials: staticCreds(), MaxAttempts: 6, MaxBackoff: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{}); err == nil {
+		t.Fatal("GetCallerIdentity against a 500 server succeeded")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(hits) != 6 {
+		t.Fatalf("attempts: want 6, have %d", len(hits))
+	}
+	for i := 1; i < len(hits); i++ {
+		// 20ms of backoff plus generous room for a loaded machine; the
+		// SDK's default would reach seconds by the third retry.
+		if gap := hits[i].Sub(hits[i-1]); gap > 500*time.Millisecond {
+			t.Errorf("wait before attempt %d: %s, want at most about 20ms", i+1, gap)
+		}
+	}
+}
+
 // clearAWSEnv empties every variable the default chain reads, and points the
 // shared files at empty ones. It uses t.Setenv: callers must not be parallel.
 func clearAWSEnv(t *testing.T) (configFile, credentialsFile string) {

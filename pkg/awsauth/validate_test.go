@@ -87,6 +87,11 @@ func TestValidate(t *testing.T) {
 			want: []string{"input \"max-attempts\": expected 1 or more (0 means 5), found -1"},
 		},
 		{
+			name: "backoff too long",
+			opts: awsauth.Options{MaxBackoff: 6 * time.Minute},
+			want: []string{`input "retry-max-backoff": expected a duration from 0s to 5m0s, found 6m0s`},
+		},
+		{
 			name: "endpoint without scheme",
 			opts: awsauth.Options{EndpointURL: "localhost:5000"},
 			want: []string{`input "aws-endpoint-url": expected an absolute http or https URL like "http://127.0.0.1:5000", found "localhost:5000"`},

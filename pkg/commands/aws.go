@@ -26,6 +26,7 @@ func awsInputs() []action.Input {
 		{Name: "web-identity-token-env", Default: "AWS_ID_TOKEN", Description: "GitLab (and command line): the environment variable holding the OIDC ID token, as filled by the job's `id_tokens:`."},
 		{Name: "aws-endpoint-url", Description: "Base endpoint for every AWS service, for emulators and private endpoints. AWS_ENDPOINT_URL is honoured too."},
 		{Name: "max-attempts", Kind: action.Int, Default: "5", Description: "Attempts per AWS request, first try included, with the SDK's adaptive retry."},
+		{Name: "retry-max-backoff", Kind: action.Duration, Default: "20s", Description: "Longest wait between two attempts of one AWS request; the waits grow with jitter up to it."},
 	}
 }
 
@@ -46,6 +47,7 @@ func awsOptions(rt *action.Runtime, b Build) awsauth.Options {
 		RoleChaining:    in.Bool("role-chaining"),
 		EndpointURL:     in.String("aws-endpoint-url"),
 		MaxAttempts:     in.Int("max-attempts"),
+		MaxBackoff:      in.Duration("retry-max-backoff"),
 		Version:         b.Version,
 		OnSecret:        rt.Mask,
 		DisableIMDS:     rt.Getenv("AWS_EC2_METADATA_DISABLED") == "true",
