@@ -63,6 +63,12 @@ type Options struct {
 	// Command runs the server, without the -H and -p flags that Start adds.
 	// Empty means python3 -m moto.server, or moto_server from PATH.
 	Command []string
+	// Prelude is Python code the server's interpreter runs before moto
+	// starts: a private server's way around an emulator defect that would
+	// stop a test from exercising what AWS documents (each use says which
+	// defect, and why the test still holds on AWS). It needs the python3
+	// that has moto, not a moto_server script, and cannot go with Command.
+	Prelude string
 }
 
 // Server is a running moto_server.
@@ -93,6 +99,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if len(argv) == 0 {
 		var err error
 		if argv, err = serverCommand(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Prelude != "" {
+		var err error
+		if argv, err = withPrelude(argv, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -328,6 +340,24 @@ func serverCommand() ([]string, error) {
 	}
 	return nil, ErrNotInstalled
 }
+
+// withPrelude turns `python -m moto.server` into `python -c PRELUDE;main()`.
+func withPrelude(argv []string, opts Options) ([]string, error) {
+	if len(opts.Command) > 0 {
+		return nil, errors.New("moto: Options.Prelude cannot go with Options.Command")
+	}
+	if len(argv) != 3 || argv[1] != "-m" || argv[2] != "moto.server" {
+		return nil, fmt.Errorf("moto: Options.Prelude needs a python3 that imports moto, have only %q", argv[0])
+	}
+	return []string{argv[0], "-c", opts.Prelude + "\n" + preludeMain}, nil
+}
+
+// preludeMain starts the server after a prelude; `python -c` leaves the
+// flags that Start appends in sys.argv[1:].
+const preludeMain = `import sys
+from moto.server import main
+main(sys.argv[1:])
+`
 
 // findMotoPy prints the interpreter's own path when it can import moto.server.
 const findMotoPy = `import importlib.util, sys

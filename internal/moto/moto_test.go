@@ -265,3 +265,41 @@ func TestResetUnreachable(t *testing.T) {
 		t.Fatalf("Reset of a closed server: want a wrapped error, have %v", err)
 	}
 }
+
+func TestPrelude(t *testing.T) {
+	t.Parallel()
+	marker := filepath.Join(t.TempDir(), "prelude-ran")
+	s := StartForTest(t, Options{Prelude: fmt.Sprintf("open(%q, 'w').write('ran')", marker)})
+	if err := Ping(t.Context(), nil, s.Endpoint); err != nil {
+		t.Fatalf("Ping after a prelude: %v", err)
+	}
+	b, err := os.ReadFile(marker)
+	if err != nil || string(b) != "ran" {
+		t.Errorf("prelude: want the marker file to hold %q, have %q (%v)", "ran", b, err)
+	}
+}
+
+func TestPreludeErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"python error", Options{Prelude: "raise SystemExit('prelude says no')"}, "prelude says no"},
+		{"with Command", Options{Prelude: "pass", Command: []string{"moto_server"}}, "cannot go with Options.Command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := Start(t.Context(), tt.opts)
+			if err == nil {
+				_ = s.Stop()
+				t.Fatal("Start: want an error, have none")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Start: want an error naming %q, have %v", tt.want, err)
+			}
+		})
+	}
+}
