@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -37,6 +38,10 @@ type BuildOptions struct {
 	Env []string
 	// Workdir, when not empty, is the absolute working directory.
 	Workdir string
+	// Labels are added to the base's labels; a key the base sets is
+	// overridden. The OCI annotation keys (org.opencontainers.image.source,
+	// .version, .revision …) are the usual ones.
+	Labels map[string]string
 	// Platforms to build. Empty means every platform of a base index, or the
 	// single base image's.
 	Platforms []v1.Platform
@@ -150,6 +155,9 @@ func (o BuildOptions) validate() error {
 	if o.Workdir != "" && !path.IsAbs(o.Workdir) {
 		errs = append(errs, fmt.Errorf("workdir %q: want an absolute path", o.Workdir))
 	}
+	if _, ok := o.Labels[""]; ok {
+		errs = append(errs, errors.New("labels: want non-empty keys, have an empty one"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -228,6 +236,14 @@ func buildOne(base v1.Image, layers *layerCache, h v1.History, o BuildOptions, e
 	cfg.Env = mergeEnv(cfg.Env, o.Env)
 	if o.Workdir != "" {
 		cfg.WorkingDir = o.Workdir
+	}
+	if len(o.Labels) > 0 {
+		labels := maps.Clone(cfg.Labels)
+		if labels == nil {
+			labels = make(map[string]string, len(o.Labels))
+		}
+		maps.Copy(labels, o.Labels)
+		cfg.Labels = labels
 	}
 	if img, err = mutate.Config(img, cfg); err != nil {
 		return nil, fmt.Errorf("setting config: %w", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ferry-ci/ferry/pkg/image"
@@ -458,7 +460,8 @@ func TestBuildPlatformErrors(t *testing.T) {
 
 func TestBuildConfig(t *testing.T) {
 	t.Parallel()
-	base := randomImage(t, "linux/amd64", types.DockerManifestSchema2, "PATH=/usr/bin")
+	baseLabels := map[string]string{"base": "yes", "kept": "yes"}
+	base := withLabels(t, randomImage(t, "linux/amd64", types.DockerManifestSchema2, "PATH=/usr/bin"), baseLabels)
 	tests := []struct {
 		name           string
 		opts           image.BuildOptions
@@ -466,6 +469,7 @@ func TestBuildConfig(t *testing.T) {
 		wantCmd        []string
 		wantEnv        []string
 		wantWorkdir    string
+		wantLabels     map[string]string
 		wantLayers     int // added
 	}{
 		{
@@ -500,6 +504,13 @@ func TestBuildConfig(t *testing.T) {
 			wantEnv:     []string{"PATH=/usr/bin"},
 			wantWorkdir: "/work",
 		},
+		{
+			name:       "labels",
+			opts:       image.BuildOptions{Labels: map[string]string{"org.opencontainers.image.version": "v1.2.3", "base": "over"}},
+			wantCmd:    []string{"/base-cmd"},
+			wantEnv:    []string{"PATH=/usr/bin"},
+			wantLabels: map[string]string{"org.opencontainers.image.version": "v1.2.3", "base": "over", "kept": "yes"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -526,6 +537,13 @@ func TestBuildConfig(t *testing.T) {
 			if cf.Config.WorkingDir != tt.wantWorkdir {
 				t.Errorf("workdir: want %q, have %q", tt.wantWorkdir, cf.Config.WorkingDir)
 			}
+			wantLabels := tt.wantLabels
+			if wantLabels == nil {
+				wantLabels = baseLabels
+			}
+			if !maps.Equal(cf.Config.Labels, wantLabels) {
+				t.Errorf("labels: want %v, have %v", wantLabels, cf.Config.Labels)
+			}
 			if want, have := time.Unix(0, 0).UTC(), cf.Created.Time.UTC(); !want.Equal(have) {
 				t.Errorf("created (zero Epoch): want %s, have %s", want, have)
 			}
@@ -542,6 +560,21 @@ func TestBuildConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withLabels(t *testing.T, img v1.Image, labels map[string]string) v1.Image {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Config.Labels = maps.Clone(labels)
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 func TestBuildErrors(t *testing.T) {
@@ -574,6 +607,7 @@ func TestBuildErrors(t *testing.T) {
 				Files:   []image.File{{Src: "", Dest: "/x"}, {Src: "a", Dest: "rel"}},
 				Env:     []string{"NOEQUALS", "=v"},
 				Workdir: "rel",
+				Labels:  map[string]string{"": "v"},
 			},
 			want: []string{
 				`file "/x": want a source path`,
@@ -581,6 +615,7 @@ func TestBuildErrors(t *testing.T) {
 				`env "NOEQUALS": want KEY=VALUE`,
 				`env "=v": want KEY=VALUE`,
 				`workdir "rel": want an absolute path`,
+				`labels: want non-empty keys, have an empty one`,
 			},
 		},
 		{
