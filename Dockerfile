@@ -16,7 +16,10 @@ COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certifica
 COPY --from=build /out/ferry /usr/local/bin/ferry
 
 # The GitHub container action (the default, last stage): only the binary and
-# the CA certificates it needs for TLS to AWS.
+# the CA certificates it needs for TLS to AWS. `make image`
+# (internal/releaseimage) assembles the same image without Docker — same
+# paths, same entrypoint, checked by its TestDockerfileAgrees — and that is
+# the image releases publish and pin the actions to.
 FROM scratch AS action
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/ferry /ferry

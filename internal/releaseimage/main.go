@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ferry-ci/ferry/pkg/image"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "releaseimage: cancelled")
+		os.Exit(130)
+	default:
+		fmt.Fprintln(os.Stderr, "releaseimage:", err)
+		os.Exit(1)
+	}
+}
+
+// defaultMaxBytes is the size goal of one platform's image: 10 MB.
+const defaultMaxBytes = 10_000_000
+
+// config is the command line, parsed.
+type config struct {
+	options
+	Out      string
+	MaxBytes int64
+	Run      bool
+}
+
+func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("releaseimage", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Out, "out", "dist/image", "OCI layout directory to write (replaced if it is one)")
+	platforms := fs.String("platforms", "linux/amd64,linux/arm64", "platforms, comma separated, in index order")
+	fs.StringVar(&c.Version, "version", "dev", "version: -X main.version and the version label")
+	fs.StringVar(&c.Revision, "revision", "", "revision label, e.g. the commit SHA")
+	fs.StringVar(&c.Source, "source", "https://github.com/ferry-ci/ferry", "source label: the repository URL")
+	fs.StringVar(&c.CACerts, "ca-certs", "/etc/ssl/certs/ca-certificates.crt", "CA bundle to copy to "+caCertsPath)
+	fs.StringVar(&c.Root, "root", ".", "the ferry module to build")
+	fs.Int64Var(&c.MaxBytes, "max-bytes", defaultMaxBytes, "fail when a platform's compressed image exceeds this many bytes")
+	fs.BoolVar(&c.Run, "run", true, "unpack the host platform's root filesystem and run /ferry version in it with chroot (needs root)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var errs []error
+	for _, s := range strings.Split(*platforms, ",") {
+		p, err := v1.ParsePlatform(strings.TrimSpace(s))
+		if err != nil || p.OS == "" || p.Architecture == "" {
+			errs = append(errs, fmt.Errorf("-platforms: want os/arch[/variant], have %q", s))
+			continue
+		}
+		c.Platforms = append(c.Platforms, *p)
+	}
+	epoch, err := image.EpochFromEnv(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Epoch = epoch
+	if c.Version == "" {
+		errs = append(errs, errors.New("-version: want a version, have none"))
+	}
+	if c.MaxBytes <= 0 {
+		errs = append(errs, fmt.Errorf("-max-bytes: want a positive size, have %d", c.MaxBytes))
+	}
+	if _, err := os.Stat(c.CACerts); err != nil {
+		errs = append(errs, fmt.Errorf("-ca-certs: %w", err))
+	}
+	return c, errors.Join(errs...)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	c, err := parseArgs(args, getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "releaseimage-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	c.WorkDir = work
+
+	idx, images, err := assemble(ctx, c.options)
+	if err != nil {
+		return err
+	}
+	if err := writeLayout(c.Out, idx, c.Version); err != nil {
+		return err
+	}
+	digest, err := idx.Digest()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ferry %s: OCI layout %s, index %s\n", c.Version, c.Out, digest)
+	if err := report(stdout, idx, images, c.MaxBytes); err != nil {
+		return err
+	}
+	if !c.Run {
+		fmt.Fprintln(stdout, "not run: -run=false")
+		return nil
+	}
+	return prove(ctx, stdout, images, c.Version, work)
+}
+
+// report prints each platform's compressed size and the total, and fails
+// when one exceeds maxBytes.
+func report(w io.Writer, idx v1.ImageIndex, images []built, maxBytes int64) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "platform\tdigest\tcompressed\tbinary\n")
+	var total int64
+	var over []string
+	for _, b := range images {
+		s, err := imageSize(b.Image)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.Platform, err)
+		}
+		d, err := b.Image.Digest()
+		if err != nil {
+			return err
+		}
+		st, err := os.Stat(b.Binary)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s (%d bytes)\t%s\n", b.Platform, d.String()[:19], megabytes(s.Total()), s.Total(), megabytes(st.Size()))
+		total += s.Total()
+		if s.Total() > maxBytes {
+			over = append(over, fmt.Sprintf("%s is %s", b.Platform, megabytes(s.Total())))
+		}
+	}
+	n, err := idx.Size()
+	if err != nil {
+		return err
+	}
+	total += n
+	fmt.Fprintf(tw, "total\t(index and %d images)\t%s (%d bytes)\t\n", len(images), megabytes(total), total)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(over) > 0 {
+		return fmt.Errorf("over the %s goal: %s", megabytes(maxBytes), strings.Join(over, ", "))
+	}
+	return nil
+}
+
+// hostImage returns the image for the platform this process runs on.
+func hostImage(images []built) (built, error) {
+	for _, b := range images {
+		if b.Platform.OS == runtime.GOOS && b.Platform.Architecture == runtime.GOARCH {
+			return b, nil
+		}
+	}
+	return built{}, fmt.Errorf("no image for this host (%s/%s) to run", runtime.GOOS, runtime.GOARCH)
+}
+
+// prove unpacks the host platform's root filesystem and runs /ferry
+// version in it; the output must name want.
+func prove(ctx context.Context, w io.Writer, images []built, want, work string) error {
+	b, err := hostImage(images)
+	if err != nil {
+		return err
+	}
+	root := filepath.Join(work, "rootfs")
+	if err := unpack(b.Image, root); err != nil {
+		return err
+	}
+	out, err := runInRoot(ctx, root, "version")
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(out, want) {
+		return fmt.Errorf("chroot /ferry version: want output naming %q, have %q", want, out)
+	}
+	fmt.Fprintf(w, "ran %s in its unpacked root filesystem with chroot: %s", b.Platform, out)
+	return nil
+}
