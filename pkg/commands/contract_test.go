@@ -36,9 +36,65 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 			t.Errorf("%s: %v (run go generate ./...)", path, err)
 			continue
 		}
-		if !bytes.Equal(have, want) {
+		if !sameGenerated(have, want) {
 			t.Errorf("%s is stale: run go generate ./...", path)
 		}
+	}
+}
+
+// sameGenerated reports whether a file on disk is the generated one: byte
+// for byte or, for an action.yml of a release commit (internal/pinimage),
+// once the generated file is pinned to the same published image.
+func sameGenerated(have, want []byte) bool {
+	if bytes.Equal(have, want) {
+		return true
+	}
+	f, err := action.ParseActionFile(have)
+	if err != nil {
+		return false
+	}
+	ref, ok := action.PinnedRef(f.Runs.Image)
+	if !ok {
+		return false
+	}
+	pinned, err := action.PinImage(want, ref)
+	return err == nil && bytes.Equal(have, pinned)
+}
+
+// TestGeneratedFilesAcceptPinnedImages: a release commit's action.yml files
+// name the published image by digest instead of the Dockerfile, and are
+// current; any other difference is still stale.
+func TestGeneratedFilesAcceptPinnedImages(t *testing.T) {
+	t.Parallel()
+	files, err := commands.Generated(actiontest.Root(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ref = "ghcr.io/ferry-ci/ferry@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	checked := 0
+	for path, want := range files {
+		if filepath.Base(path) != "action.yml" {
+			continue
+		}
+		checked++
+		pinned, err := action.PinImage(want, ref)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if !sameGenerated(pinned, want) {
+			t.Errorf("%s pinned to %s: want current, have stale", path, ref)
+		}
+		drifted := bytes.Replace(pinned, []byte("required: false"), []byte("required: true"), 1)
+		if sameGenerated(drifted, want) {
+			t.Errorf("%s pinned and drifted: want stale, have current", path)
+		}
+		byTag := bytes.Replace(pinned, []byte(ref), []byte("ghcr.io/ferry-ci/ferry:v1"), 1)
+		if sameGenerated(byTag, want) {
+			t.Errorf("%s pointing at an image by tag: want stale, have current", path)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no action.yml among the generated files")
 	}
 }
 
@@ -47,6 +103,7 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 func TestRunnerContract(t *testing.T) {
 	t.Parallel()
 	root := actiontest.Root(t)
+	images := map[string][]string{} // runs.image: the files naming it
 	for _, s := range commands.Specs() {
 		data, err := os.ReadFile(filepath.Join(root, "actions", s.Name, "action.yml"))
 		if err != nil {
@@ -56,6 +113,8 @@ func TestRunnerContract(t *testing.T) {
 		if err := action.CheckActionYAML(data, s); err != nil {
 			t.Errorf("actions/%s/action.yml: %v", s.Name, err)
 		}
+		img := runsImage(t, data, "../../Dockerfile")
+		images[img] = append(images[img], "actions/"+s.Name)
 		readme, err := os.ReadFile(filepath.Join(root, "actions", s.Name, "README.md"))
 		if err != nil {
 			t.Errorf("action %q: %v", s.Name, err)
@@ -73,6 +132,12 @@ func TestRunnerContract(t *testing.T) {
 	}
 	if err := action.CheckRootActionYAML(data, commands.Specs()); err != nil {
 		t.Errorf("action.yml: %v", err)
+	}
+	img := runsImage(t, data, "Dockerfile")
+	images[img] = append(images[img], "the root")
+	// All build the Dockerfile, or (a release commit) all run one image.
+	if len(images) > 1 {
+		t.Errorf("action.yml files disagree on runs.image: %v", images)
 	}
 	// Every action directory belongs to a declared command.
 	entries, err := os.ReadDir(filepath.Join(root, "actions"))
@@ -120,6 +185,25 @@ func TestRunnerContractCatchesDrift(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
+}
+
+// runsImage returns an action.yml's runs.image, "Dockerfile" for the
+// repository's Dockerfile (at dockerfile, relative to the action) or the
+// image reference it pins; it fails t for anything else.
+func runsImage(t *testing.T, data []byte, dockerfile string) string {
+	t.Helper()
+	f, err := action.ParseActionFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Runs.Image == dockerfile {
+		return "Dockerfile"
+	}
+	if ref, ok := action.PinnedRef(f.Runs.Image); ok {
+		return ref
+	}
+	t.Errorf("runs.image: want %q or docker://<image>@sha256:<digest>, have %q", dockerfile, f.Runs.Image)
+	return f.Runs.Image
 }
 
 func find(specs []action.Spec, name string) (action.Spec, bool) {
