@@ -3,6 +3,7 @@
 #   make test        everything CI runs: fmt-check vet staticcheck tools unit actionlint cfn-lint
 #   make build       bin/ferry
 #   make image       the release image (linux/amd64, linux/arm64) without Docker, as an OCI layout in dist/image
+#                    (IMAGE_FLAGS=-run=false skips running it with chroot, which needs root)
 #   make dev-up      a detached local AWS stack (moto) in .dev/; load it with: set -a; . .dev/env; set +a
 #   make dev-down    stop it
 #   make demo        build, then run bin/ferry against a private moto
@@ -34,7 +35,7 @@ build:
 .PHONY: image
 image:
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./internal/releaseimage \
-		-version "$(VERSION)" -revision "$(REVISION)" -out dist/image
+		-version "$(VERSION)" -revision "$(REVISION)" -out dist/image $(IMAGE_FLAGS)
 
 .PHONY: fmt-check
 fmt-check:
@@ -60,6 +61,7 @@ actionlint:
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >/dev/null 2>&1 || \
 		echo "actionlint: shellcheck is not installed and could not be; shell checks are skipped"
 	$(TOOLS) actionlint .github/workflows/*.yml examples/workflows/*.yml
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck .github/scripts/*.sh; fi
 
 # Unit and integration tests against one private moto_server that
 # internal/devstack starts (and installs if missing) and stops afterwards.

@@ -53,11 +53,16 @@ type built struct {
 // compile cross-compiles a static ferry for p into dir and returns its path.
 func compile(ctx context.Context, o options, p v1.Platform) (string, error) {
 	out := filepath.Join(o.WorkDir, "ferry-"+strings.ReplaceAll(p.String(), "/", "-"))
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
+	// Everything that shapes the binary is set here, not taken from the
+	// environment, so that anyone can rebuild the same bytes from the
+	// commit with the go.mod toolchain: no VCS stamp (the revision is a
+	// label), baseline instruction sets.
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
 		"-ldflags", "-s -w -X main.version="+o.Version,
 		"-o", out, "./cmd/ferry")
 	cmd.Dir = o.Root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture,
+		"GOAMD64=v1", "GOARM64=v8.0", "GOEXPERIMENT=")
 	if p.Architecture == "arm" && p.Variant != "" {
 		cmd.Env = append(cmd.Env, "GOARM="+strings.TrimPrefix(p.Variant, "v"))
 	}
