@@ -199,15 +199,22 @@ type GitHubStep struct {
 	With   map[string]string // the step's `with:`
 	Env    map[string]string // the step's and job's `env:`, and runner variables
 	Start  func(*exec.Cmd)
+	// JobStatus is what ${{ job.status }} evaluates to in input defaults:
+	// success, failure or cancelled; "" means success.
+	JobStatus string
 }
 
-var expression = regexp.MustCompile(`\$\{\{\s*inputs\.([a-zA-Z0-9_-]+)\s*\}\}`)
+var (
+	expression = regexp.MustCompile(`\$\{\{\s*inputs\.([a-zA-Z0-9_-]+)\s*\}\}`)
+	jobStatus  = regexp.MustCompile(`\$\{\{\s*job\.status\s*\}\}`)
+)
 
 // RunGitHub runs a step the way the GitHub runner runs a container action:
 // it reads the action.yml, fails the test on a `with:` key the action does
 // not declare (the runner only warns), applies the declared defaults, sets
 // INPUT_<NAME> for every input (upper-case, hyphens kept, empty when unset),
 // the GITHUB_* file-command variables and GITHUB_WORKSPACE, evaluates
+// ${{ job.status }} in input defaults (the only expression it knows there),
 // ${{ inputs.x }} in runs.args and runs.env, runs the binary with runs.args,
 // and parses the files back.
 func RunGitHub(ctx context.Context, t testing.TB, step GitHubStep) Result {
@@ -228,12 +235,17 @@ func RunGitHub(ctx context.Context, t testing.TB, step GitHubStep) Result {
 	if f.Runs.Using != "docker" {
 		t.Fatalf("%s: runs.using is %q, want docker", path, f.Runs.Using)
 	}
+	status := step.JobStatus
+	if status == "" {
+		status = "success"
+	}
 	inputs := map[string]string{}
 	for name, in := range f.Inputs {
-		if strings.Contains(in.DefaultText(), "${{") {
+		def := jobStatus.ReplaceAllString(in.DefaultText(), status)
+		if strings.Contains(def, "${{") {
 			t.Fatalf("%s: input %q: default %q holds an expression this harness does not evaluate", path, name, in.DefaultText())
 		}
-		inputs[name] = in.DefaultText()
+		inputs[name] = def
 	}
 	for name, v := range step.With {
 		if _, ok := f.Inputs[name]; !ok {

@@ -131,8 +131,8 @@ func compareInputs(f *ActionFile, want map[string]Input) []error {
 		if y.IsRequired() != in.Required {
 			errs = append(errs, fmt.Errorf("input %q: action.yml has required %v, Go declares %v", name, y.IsRequired(), in.Required))
 		}
-		if y.DefaultText() != in.Default {
-			errs = append(errs, fmt.Errorf("input %q: action.yml has default %q, Go declares %q", name, y.DefaultText(), in.Default))
+		if y.DefaultText() != in.RunnerDefault() {
+			errs = append(errs, fmt.Errorf("input %q: action.yml has default %q, Go declares %q", name, y.DefaultText(), in.RunnerDefault()))
 		}
 	}
 	for _, name := range sortedKeys(want) {

@@ -114,9 +114,27 @@ func TestCheckRootActionYAMLBroken(t *testing.T) {
 		`input "command": action.yml has required false, Go declares true`,
 		`input "region": in action.yml but not declared in Go`,
 		`input "webhook-url": declared in Go but missing from action.yml`,
+		`input "status": declared in Go but missing from action.yml`,
 		`input "aws-region": action.yml has default "us-west-2", Go declares "us-east-1"`,
 		`output "message-id": declared in Go but missing from action.yml`,
 		`runs: action.yml has using "docker" args ["demo"], expected docker with args ["${{ inputs.command }}"]`,
+	})
+}
+
+// TestCheckActionYAMLActionDefault: an input with an ActionDefault must carry
+// that expression in action.yml, not its command-line default.
+func TestCheckActionYAMLActionDefault(t *testing.T) {
+	t.Parallel()
+	good, err := action.ActionYAML(notifySpec(), image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := action.CheckActionYAML(good, notifySpec()); err != nil {
+		t.Errorf("the rendered action.yml: want no error, have %v", err)
+	}
+	bad := strings.Replace(string(good), "default: ${{ job.status }}", "default: success", 1)
+	checkErrors(t, action.CheckActionYAML([]byte(bad), notifySpec()), []string{
+		`input "status": action.yml has default "success", Go declares "${{ job.status }}"`,
 	})
 }
 

@@ -45,6 +45,9 @@ func inputNotes(in Input) string {
 	if in.Default != "" {
 		notes = append(notes, fmt.Sprintf("default %q", in.Default))
 	}
+	if in.ActionDefault != "" {
+		notes = append(notes, fmt.Sprintf("on GitHub default %s", in.ActionDefault))
+	}
 	if len(in.Options) > 0 {
 		notes = append(notes, "one of "+strings.Join(in.Options, ", "))
 	}
@@ -129,6 +132,9 @@ func RootInputs(specs []Spec) []Input {
 				if out[i].Default != in.Default {
 					out[i].Default = ""
 				}
+				if out[i].ActionDefault != in.ActionDefault {
+					out[i].ActionDefault = ""
+				}
 				continue
 			}
 			in.Required = false
@@ -147,8 +153,8 @@ func appendInputsOutputs(root *yaml.Node, inputs []Input, outputs []Output) {
 		in := mapping()
 		for _, i := range inputs {
 			fields := []any{"description", scalar(oneLine(i.Description)), "required", boolean(i.Required)}
-			if i.Default != "" {
-				fields = append(fields, "default", scalar(i.Default))
+			if def := i.RunnerDefault(); def != "" {
+				fields = append(fields, "default", scalar(def))
 			}
 			appendPairs(in, i.Name, mapping(fields...))
 		}
@@ -223,6 +229,9 @@ func MarkdownTable(s Spec) string {
 		def := ""
 		if in.Default != "" {
 			def = "`" + in.Default + "`"
+		}
+		if in.ActionDefault != "" {
+			def = strings.TrimSpace(def + " `" + in.ActionDefault + "` on GitHub")
 		}
 		req := "no"
 		if in.Required {

@@ -27,6 +27,7 @@ func notifySpec() action.Spec {
 			{Name: "webhook-url", Description: "Where to post.", Required: true, Secret: true},
 			{Name: "aws-region", Description: "AWS region of the deployment.", Default: "us-east-1"},
 			{Name: "timeout", Description: "How long to try.", Kind: action.Duration, Default: "2m"},
+			{Name: "status", Description: "Status to report.", ActionDefault: "${{ job.status }}", Options: []string{"success", "failure"}},
 		},
 		Outputs: []action.Output{
 			{Name: "message-id", Description: "ID of the posted message."},
@@ -154,7 +155,7 @@ func TestRootInputs(t *testing.T) {
 		byName[in.Name] = in
 		order = append(order, in.Name)
 	}
-	wantOrder := "aws-region cluster dry-run max-attempts timeout tags labels strategy token context webhook-url"
+	wantOrder := "aws-region cluster dry-run max-attempts timeout tags labels strategy token context webhook-url status"
 	if have := strings.Join(order, " "); have != wantOrder {
 		t.Errorf("order: want %q, have %q", wantOrder, have)
 	}

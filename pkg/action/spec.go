@@ -46,9 +46,23 @@ type Input struct {
 	Description string
 	Required    bool
 	Default     string // applied when the input is empty; rendered into action.yml
-	Secret      bool   // masked on GitHub and never printed on any platform
-	Kind        Kind
-	Options     []string // when set, the only values accepted (a String input)
+	// ActionDefault, when set, is the default written into action.yml
+	// instead of Default: an expression the GitHub runner evaluates before
+	// the step starts, such as "${{ job.status }}". The GitLab component and
+	// the command line do not see it; there the input has Default.
+	ActionDefault string
+	Secret        bool // masked on GitHub and never printed on any platform
+	Kind          Kind
+	Options       []string // when set, the only values accepted (a String input)
+}
+
+// RunnerDefault is the default the action.yml declares for the input:
+// ActionDefault when set, else Default.
+func (in Input) RunnerDefault() string {
+	if in.ActionDefault != "" {
+		return in.ActionDefault
+	}
+	return in.Default
 }
 
 // Output declares one output of an action.
@@ -107,8 +121,10 @@ func (s Spec) Validate() error {
 			problems = append(problems, fmt.Sprintf("input %q is declared twice", in.Name))
 		case in.Description == "":
 			problems = append(problems, fmt.Sprintf("input %q has no description", in.Name))
-		case in.Required && in.Default != "":
+		case in.Required && (in.Default != "" || in.ActionDefault != ""):
 			problems = append(problems, fmt.Sprintf("input %q is required and has a default", in.Name))
+		case in.ActionDefault != "" && !strings.Contains(in.ActionDefault, "${{"):
+			problems = append(problems, fmt.Sprintf("input %q: action default %q is not a ${{ }} expression (use Default)", in.Name, in.ActionDefault))
 		case in.Name == "output" || in.Name == "help":
 			problems = append(problems, fmt.Sprintf("input %q clashes with a ferry flag", in.Name))
 		case in.Name == "command":

@@ -50,6 +50,12 @@ func TestSpecValidate(t *testing.T) {
 		{name: "default not among the options", edit: func(s *action.Spec) {
 			s.Inputs = append(s.Inputs, in("mode", func(i *action.Input) { i.Options, i.Default = []string{"a", "b"}, "c" }))
 		}, want: []string{`input "mode": default "c": expected one of "a", "b"`}},
+		{name: "action default that is not an expression", edit: func(s *action.Spec) {
+			s.Inputs = append(s.Inputs, in("status", func(i *action.Input) { i.ActionDefault = "success" }))
+		}, want: []string{`input "status": action default "success" is not a ${{ }} expression`}},
+		{name: "required with an action default", edit: func(s *action.Spec) {
+			s.Inputs = append(s.Inputs, in("status", func(i *action.Input) { i.Required, i.ActionDefault = true, "${{ job.status }}" }))
+		}, want: []string{`input "status" is required and has a default`}},
 		{name: "input clashing with --output", edit: func(s *action.Spec) { s.Inputs = append(s.Inputs, in("output")) }, want: []string{`input "output" clashes with a ferry flag`}},
 		{name: "input clashing with --help", edit: func(s *action.Spec) { s.Inputs = append(s.Inputs, in("help")) }, want: []string{`input "help" clashes with a ferry flag`}},
 		{name: "output not kebab-case", edit: func(s *action.Spec) { s.Outputs = append(s.Outputs, out("User_ID")) }, want: []string{`output "User_ID" is not kebab-case`}},
