@@ -1,0 +1,97 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Note is one comment on a pull request or merge request.
+type Note struct {
+	ID   int64
+	Body string
+}
+
+// Thread is the comments of one pull request (GitHub) or merge request
+// (GitLab). The caller implements it with the platform's API client; Notes
+// returns every page.
+type Thread interface {
+	Notes(ctx context.Context) ([]Note, error)
+	Create(ctx context.Context, body string) (Note, error)
+	Update(ctx context.Context, id int64, body string) (Note, error)
+}
+
+// Comment keeps one comment per key up to date on a pull or merge request:
+// it finds the comment by a hidden marker and edits it, and creates it only
+// when none carries the marker, so reruns and the started → result steps
+// never add a second one.
+type Comment struct {
+	Platform string // "github" or "gitlab": names the destination
+	Key      string // tells this comment from those of other notify steps
+	Thread   Thread
+}
+
+var markerUnsafe = regexp.MustCompile(`[^A-Za-z0-9._/:@+-]+`)
+
+// Marker is the hidden HTML comment that finds a sticky comment again:
+// <!-- ferry:notify:KEY -->, with anything that could end the comment early
+// in KEY replaced.
+func Marker(key string) string {
+	key = strings.Trim(markerUnsafe.ReplaceAllString(key, "-"), "-")
+	if key == "" {
+		key = "default"
+	}
+	return "<!-- ferry:notify:" + key + " -->"
+}
+
+// CommentBody is the Markdown of a sticky comment, marker first.
+func CommentBody(key string, m Message) string {
+	var b strings.Builder
+	b.WriteString(Marker(key) + "\n")
+	fmt.Fprintf(&b, "### %s\n", m.Title)
+	if m.Text != "" {
+		b.WriteString("\n" + m.Text + "\n")
+	}
+	if facts := m.Facts(); len(facts) > 0 {
+		b.WriteString("\n| | |\n|---|---|\n")
+		for _, f := range facts {
+			fmt.Fprintf(&b, "| **%s** | %s |\n", markdownCell(f.Key), markdownCell(f.Value))
+		}
+	}
+	if links := m.Links(); len(links) > 0 {
+		var parts []string
+		for _, l := range links {
+			parts = append(parts, fmt.Sprintf("[%s](%s)", l.Key, l.Value))
+		}
+		b.WriteString("\n" + strings.Join(parts, " · ") + "\n")
+	}
+	return b.String()
+}
+
+// Name implements Destination.
+func (c Comment) Name() string { return c.Platform + "-comment" }
+
+// Send implements Destination.
+func (c Comment) Send(ctx context.Context, m Message) (Receipt, error) {
+	marker := Marker(c.Key)
+	body := CommentBody(c.Key, m)
+	notes, err := c.Thread.Notes(ctx)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("listing comments: %w", err)
+	}
+	for _, n := range notes {
+		if strings.Contains(n.Body, marker) {
+			if _, err := c.Thread.Update(ctx, n.ID, body); err != nil {
+				return Receipt{}, fmt.Errorf("updating comment %d: %w", n.ID, err)
+			}
+			return Receipt{ID: strconv.FormatInt(n.ID, 10), Requests: 1, Action: "updated"}, nil
+		}
+	}
+	n, err := c.Thread.Create(ctx, body)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("creating the comment: %w", err)
+	}
+	return Receipt{ID: strconv.FormatInt(n.ID, 10), Requests: 1, Action: "created"}, nil
+}
