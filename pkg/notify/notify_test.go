@@ -345,7 +345,7 @@ func TestSlackLimits(t *testing.T) {
 		sections int // text sections
 		cut      bool
 	}{
-		{"long text in sections", strings.Repeat("line of text & <stuff>\n", 400), 25, 5, false},                // 13,200 escaped
+		{"long text in sections", strings.Repeat("line of text & <stuff>\n", 400), 25, 5, false},    // 13,200 escaped
 		{"huge text truncated to 50 blocks", strings.Repeat("x ", 100000), 2, 50 - 1 - 1 - 1, true}, // header, facts, buttons
 		{"long title", "short", 0, 1, false},
 	}

@@ -108,7 +108,7 @@ func TestRetry(t *testing.T) {
 			name:     "gives up after 5 attempts with the last answer",
 			replies:  []reply{{status: 500}},
 			requests: 5, waits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second},
-			err:      "HTTP 500 Internal Server Error",
+			err: "HTTP 500 Internal Server Error",
 		},
 		{
 			name:     "a wait past the deadline stops at once",
@@ -122,7 +122,7 @@ func TestRetry(t *testing.T) {
 			replies:  []reply{{status: 503, header: map[string]string{"Retry-After": "10"}}},
 			deadline: 25 * time.Second,
 			requests: 3, waits: []time.Duration{10 * time.Second, 10 * time.Second},
-			err:      "the next would wait 10s, more than the 5s left",
+			err: "the next would wait 10s, more than the 5s left",
 		},
 		{name: "400 is not retried", replies: []reply{{status: 400}}, requests: 1, err: "HTTP 400"},
 		{name: "501 is not retried", replies: []reply{{status: 501}}, requests: 1, err: "HTTP 501"},
