@@ -184,6 +184,17 @@ func (rt *Runtime) Mask(secret string) {
 	}
 }
 
+// Warn reports something that went wrong without failing the run: a
+// ::warning:: annotation on GitHub, a WARN log record elsewhere. Secrets
+// are redacted.
+func (rt *Runtime) Warn(msg string) {
+	if rt.platform == GitHub {
+		rt.gha.Warningf("%s", rt.Redact(msg))
+		return
+	}
+	rt.logger.Warn(rt.Redact(msg))
+}
+
 // Redact replaces every registered secret in s.
 func (rt *Runtime) Redact(s string) string { return rt.log.redact(s) }
 

@@ -54,6 +54,31 @@ func TestGroups(t *testing.T) {
 	}
 }
 
+func TestWarn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"github", githubEnv(), "::warning::slack failed with token ***\n"},
+		{"gitlab", gitlabEnv(), "level=WARN msg=\"slack failed with token ***\"\n"},
+		{"cli", cliEnv(), "level=WARN msg=\"slack failed with token ***\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, demoSpec(), run{args: []string{"--cluster", "c", "--token", "tok-123"}, env: tt.env})
+			s.rt.Warn("slack failed with token tok-123")
+			s.finish(nil)
+			have := regexp.MustCompile(`(?m)^::add-mask::.*\n`).ReplaceAllString(s.stderr.String(), "")
+			if !strings.HasSuffix(have, tt.want) || strings.Contains(have, "tok-123") {
+				t.Errorf("stderr: want it to end with %q and hide the token, have %q", tt.want, have)
+			}
+		})
+	}
+}
+
 func TestGitLabSectionNames(t *testing.T) {
 	t.Parallel()
 	valid := regexp.MustCompile(`^ferry_[a-z0-9_.-]*$`) // GitLab: letters, digits, _ . -
