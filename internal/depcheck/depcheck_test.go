@@ -22,6 +22,7 @@ var forbidden = []string{
 	"github.com/ferry-ci/ferry/pkg/commands",
 	"github.com/sethvargo/go-githubactions",
 	"gitlab.com/gitlab-org/api/client-go",
+	"github.com/google/go-github",
 }
 
 func TestDomainPackagesStayOffThePlatform(t *testing.T) {

@@ -28,6 +28,7 @@ func All() []Command {
 	return []Command{
 		buildPushECR(),
 		deployECS(),
+		notifyCommand(),
 		redirectTraffic(),
 		whoami(),
 	}
