@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,5 +195,61 @@ check:
 	out, code = runGitLab(t, gitlabProject(t, include("purple")))
 	if code == 0 || !strings.Contains(out, "`preset` input: `purple` cannot be used because it is not in the list of allowed options") {
 		t.Errorf("preset purple: want the pipeline refused by the options list, have exit %d:\n%s", code, out)
+	}
+}
+
+// TestGitLabComponentNotify includes templates/notify.yml with inputs and
+// the webhook URL as a CI/CD variable (secrets are not component inputs),
+// checks what the stand-in endpoint received and, in a later job, the
+// counts from the dotenv report; a status outside the options is refused
+// by GitLab itself.
+func TestGitLabComponentNotify(t *testing.T) {
+	t.Parallel()
+	gitlabCILocal(t)
+	s := newSink(t)
+	include := func(status string) string {
+		return `stages: [deploy, verify]
+include:
+  - local: templates/notify.yml
+    inputs:
+      status: ` + status + `
+      environment: staging
+      fields: "digest=sha256:4f53cda1"
+      message: "{{ .CommitTitle }} by {{ .Actor }}"
+`
+	}
+	dir := gitlabProject(t, include("success")+`
+check:
+  stage: verify
+  needs: [ferry-notify]
+  script:
+    - 'echo "sent=$SENT failed=$FAILED"'
+    - 'test "$SENT" = 1 && test "$FAILED" = 0'
+`)
+	out, code := runGitLab(t, dir, "FERRY_WEBHOOK_URL="+s.URL+"/hook/"+webhookSecret)
+	if code != 0 || !strings.Contains(out, "PASS  check") {
+		t.Fatalf("pipeline: want both jobs to pass, have exit %d:\n%s", code, out)
+	}
+	if strings.Contains(out, webhookSecret) {
+		t.Errorf("the webhook URL reached the job log:\n%s", out)
+	}
+	reqs := s.Requests("/hook/")
+	if len(reqs) != 1 {
+		t.Fatalf("webhook: want 1 request, have %d", len(reqs))
+	}
+	var p struct {
+		Status, Repository, SHA, Environment, Message string
+		Fields                                        map[string]string
+	}
+	if err := json.Unmarshal(reqs[0].Body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != "success" || p.Repository == "" || len(p.SHA) != 40 || p.Environment != "staging" || p.Fields["digest"] != "sha256:4f53cda1" || !strings.Contains(p.Message, " by ") || strings.Contains(p.Message, "{{") {
+		t.Errorf("payload from the component: %s", reqs[0].Body)
+	}
+
+	out, code = runGitLab(t, gitlabProject(t, include("succeeded")))
+	if code == 0 || !strings.Contains(out, "`status` input: `succeeded` cannot be used because it is not in the list of allowed options") {
+		t.Errorf("status succeeded: want the pipeline refused by the options list, have exit %d:\n%s", code, out)
 	}
 }
