@@ -157,6 +157,9 @@ func planNotify(rt *action.Runtime) notifyPlan {
 			in.Problem(te.Which, "a Go template over the documented context (see the README)", te.Err.Error())
 		}
 	}
+	if err == nil && m.Title == "" {
+		in.Problem("title", "a template that renders some text (Slack, Discord and Teams need a title)", "an empty title")
+	}
 	p.message = m
 	return p
 }

@@ -473,6 +473,8 @@ func TestNotifyBadInputs(t *testing.T) {
 			`input "pull-request": expected a pull request number or merge request IID, found -3`,
 			`input "github-token": expected a token with deployments: write`,
 		}},
+		{"empty title", []string{"--webhook-url", hook, "--status", "success", "--title", "{{ .Environment }}"}, nil,
+			[]string{`input "title": expected a template that renders some text (Slack, Discord and Teams need a title), found an empty title`}},
 		{"no destination", []string{"--status", "success"}, nil, []string{"no destination: expected at least one of slack-webhook-url"}},
 	}
 	for _, tt := range tests {
@@ -578,5 +580,66 @@ func TestNotifyGitLabNote(t *testing.T) {
 	}
 	if n := len(s.Requests("/gitlab/api/v4/projects/group/app/merge_requests/5/notes")); n != 2*(2+1) {
 		t.Errorf("GitLab requests: want 2 pages and 1 update per run, 6 in all, have %d", n)
+	}
+}
+
+// TestNotifyGitHubEvents: the pull request and the commit message come
+// from the event payload of each kind of event; without a pull request the
+// comment is skipped, not failed.
+func TestNotifyGitHubEvents(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		event    string
+		pr       int
+		sha      string
+		message  string
+		comments int // GitHub requests
+	}{
+		{"push", `{"head_commit":{"message":"ship \"it\"\n\nbody"}}`, 0, "1111111111111111111111111111111111111111", "ship \"it\"\n\nbody", 0},
+		{"pull_request", `{"pull_request":{"number":7,"head":{"sha":"abcdef0123456789abcdef0123456789abcdef01"}}}`, 7, "abcdef0123456789abcdef0123456789abcdef01", "", 2},
+		{"issue_comment on a pull request", `{"issue":{"number":7,"pull_request":{"url":"x"}}}`, 7, "1111111111111111111111111111111111111111", "", 2},
+		{"issue_comment on an issue", `{"issue":{"number":8}}`, 0, "1111111111111111111111111111111111111111", "", 0},
+		{"no event file", "", 0, "1111111111111111111111111111111111111111", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSink(t)
+			env := map[string]string{"GITHUB_SHA": "1111111111111111111111111111111111111111", "GITHUB_REF_NAME": "main"}
+			if tt.event != "" {
+				path := filepath.Join(t.TempDir(), "event.json")
+				if err := os.WriteFile(path, []byte(tt.event), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				env["GITHUB_EVENT_PATH"] = path
+			}
+			res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{
+				Action: "notify",
+				With: map[string]string{
+					"webhook-url": s.URL + "/hook/" + webhookSecret, "github-token": githubTokenSecret, "github-api-url": s.URL + "/github",
+				},
+				Env: env,
+			})
+			wantSent := "1"
+			if tt.pr > 0 {
+				wantSent = "2"
+			}
+			if res.Code != 0 || res.Outputs["sent"] != wantSent {
+				t.Fatalf("want exit 0 and sent %s, have %d %v\n%s", wantSent, res.Code, res.Outputs, res.Stderr)
+			}
+			var p struct {
+				SHA           string
+				CommitMessage string `json:"commit_message"`
+				PullRequest   int    `json:"pull_request"`
+			}
+			_ = json.Unmarshal(s.Requests("/hook/")[0].Body, &p)
+			if p.SHA != tt.sha || p.CommitMessage != tt.message || p.PullRequest != tt.pr {
+				t.Errorf("want sha %s message %q pr %d, have %+v", tt.sha, tt.message, tt.pr, p)
+			}
+			if n := len(s.Requests("/github/")); n != tt.comments {
+				t.Errorf("GitHub requests: want %d (list, create), have %d", tt.comments, n)
+			}
+		})
 	}
 }
