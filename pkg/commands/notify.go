@@ -135,8 +135,8 @@ func planNotify(rt *action.Runtime) notifyPlan {
 
 	c := notifyContext(rt)
 	fields, err := notify.ParseFields(in.Lines("fields"))
-	if err != nil {
-		in.Problem("fields", "key=value lines, each key once", err.Error())
+	for _, e := range flattenJoin(err) {
+		in.Add(fmt.Errorf(`input "fields": %w`, e)) // e says what was expected and found
 	}
 	c.Fields = fields
 	c.Status = notifyStatus(rt)

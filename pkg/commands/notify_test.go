@@ -466,7 +466,7 @@ func TestNotifyBadInputs(t *testing.T) {
 			`input "telegram-bot-token": expected a bot token as BotFather gives it`,
 			`input "telegram-chat-id": expected a numeric chat ID or @channelusername, found "chat!"`,
 			`input "webhook-url": expected an https URL`,
-			`input "fields": expected key=value lines, each key once, found line 1: expected key=value, found "digest"`,
+			`input "fields": line 1: expected key=value, found "digest"`,
 			`input "title": expected a Go template over the documented context (see the README), found template: title:1:3: executing "title" at <.Nope>: can't evaluate field Nope`,
 			`input "message": expected a Go template`,
 			`input "update-message": expected slack-bot-token and slack-channel with it`,
