@@ -107,6 +107,38 @@ func (r Result) Leaks(secret string) []string {
 	return leaks
 }
 
+// LeaksAnywhere returns where secret appears unmasked in what the run left
+// behind: the log lines of [Result.Leaks], and every output, exported
+// variable and the step summary, each named ("output image", "summary").
+func (r Result) LeaksAnywhere(secret string) []string {
+	if secret == "" {
+		return nil
+	}
+	var leaks []string
+	for _, line := range r.Leaks(secret) {
+		leaks = append(leaks, "log: "+line)
+	}
+	for _, f := range []struct {
+		kind string
+		m    map[string]string
+	}{{"output", r.Outputs}, {"env", r.Env}} {
+		keys := make([]string, 0, len(f.m))
+		for k := range f.m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if strings.Contains(f.m[k], secret) || strings.Contains(k, secret) {
+				leaks = append(leaks, f.kind+" "+k)
+			}
+		}
+	}
+	if strings.Contains(r.Summary, secret) {
+		leaks = append(leaks, "summary")
+	}
+	return leaks
+}
+
 // Run is one invocation.
 type Run struct {
 	Args  []string          // after the binary name
