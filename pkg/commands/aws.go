@@ -25,8 +25,8 @@ func awsInputs() []action.Input {
 		{Name: "audience", Default: "sts.amazonaws.com", Description: "Audience (aud) of the OIDC token: asked of GitHub's token endpoint, and set on the GitLab component's id_tokens."},
 		{Name: "web-identity-token-env", Default: "AWS_ID_TOKEN", Description: "GitLab (and command line): the environment variable holding the OIDC ID token, as filled by the job's `id_tokens:`."},
 		{Name: "aws-endpoint-url", Description: "Base endpoint for every AWS service, for emulators and private endpoints. AWS_ENDPOINT_URL is honoured too."},
-		{Name: "max-attempts", Kind: action.Int, Default: "5", Description: "Attempts per AWS request, first try included, with the SDK's adaptive retry."},
-		{Name: "retry-max-backoff", Kind: action.Duration, Default: "20s", Description: "Longest wait between two attempts of one AWS request; the waits grow with jitter up to it."},
+		{Name: "max-attempts", Kind: action.Int, Default: "5", Description: "Attempts per AWS request (and per registry request in build-push-ecr), first try included, with the SDK's adaptive retry."},
+		{Name: "retry-max-backoff", Kind: action.Duration, Default: "20s", Description: "Longest wait between two attempts of one AWS (or registry) request; the waits grow with jitter up to it."},
 	}
 }
 

@@ -279,7 +279,10 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 	}
 
 	end = rt.Group("Push to " + target.String())
-	res, err := publish.Push(ctx, target, art, plan.tags, publish.Options{Keychain: keychain, Jobs: plan.jobs, Immutable: repo.Immutable, Logger: log})
+	res, err := publish.Push(ctx, target, art, plan.tags, publish.Options{
+		Keychain: keychain, Jobs: plan.jobs, Immutable: repo.Immutable, Logger: log,
+		Retry: publish.Retry{Attempts: opts.MaxAttempts, MaxBackoff: opts.MaxBackoff},
+	})
 	end()
 	if err != nil {
 		return timedOut(ctx, err, timeout)

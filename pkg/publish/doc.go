@@ -11,11 +11,18 @@
 //     identical one. A tag that points elsewhere is overwritten, unless
 //     [Options.Immutable] is set: then every such tag is reported at once in
 //     an error wrapping [ErrTagConflict], and nothing is written.
-//   - The blobs are pushed once, in parallel ([Options.Jobs]), and every
-//     tag that needs writing is written in the same go (remote.MultiWrite).
-//     Blobs the repository holds are skipped; layers read with remote.Image
-//     from another repository of the same registry are mounted, not
-//     uploaded.
+//   - The blobs are pushed once, in parallel ([Options.Jobs]), with the
+//     first tag that needs writing; the other tags follow one after another,
+//     in the order given, as the manifest alone. A push that fails leaves a
+//     known state, which its error states: the tags before the failing one
+//     point at the digest, it and those after it are unchanged (blobs may
+//     have been uploaded; they are content-addressed and harmless). Blobs
+//     the repository holds are skipped; layers read with remote.Image from
+//     another repository of the same registry are mounted, not uploaded.
+//   - Throttling (429), 408 and 5xx answers and broken connections are
+//     retried ([Options.Retry]): a request that can be sent again as it was
+//     by itself, a streamed blob upload by starting it over; never more
+//     than Retry.Attempts times, waiting up to Retry.MaxBackoff.
 //   - The [Result] counts what happened on the wire: blobs found, mounted
 //     and uploaded, and the bytes sent.
 //

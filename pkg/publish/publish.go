@@ -39,6 +39,9 @@ type Options struct {
 	// Logger receives what Push has to say, at debug level but for one info
 	// line per push; nil discards it.
 	Logger *slog.Logger
+	// Retry says how often and how patiently refused or broken requests
+	// are tried again; the zero value means 5 attempts, waits up to 20s.
+	Retry Retry
 }
 
 // BlobCounts counts the artifact's blobs and what became of them.
@@ -213,12 +216,18 @@ func push(ctx context.Context, ref name.Digest, art image.Artifact, tags []strin
 		return Result{}, err
 	}
 
-	ct := newCounter(base, repo, jobs)
+	retry := o.Retry.withDefaults()
+	ct := newCounter(&retrying{base: base, retry: retry}, repo, jobs)
 	auth := remote.WithAuth(authn.Anonymous)
 	if o.Keychain != nil {
 		auth = remote.WithAuthFromKeychain(o.Keychain)
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithJobs(jobs), auth, remote.WithTransport(ct)}
+	opts := []remote.Option{
+		remote.WithContext(ctx), remote.WithJobs(jobs), auth, remote.WithTransport(ct),
+		// Single requests are retried by ct's base; go-containerregistry
+		// retries whole blob uploads and manifest writes.
+		remote.WithRetryStatusCodes(), remote.WithRetryBackoff(retry.remoteBackoff()), remote.WithRetryPredicate(remotePredicate),
+	}
 	puller, err := remote.NewPuller(opts...)
 	if err != nil {
 		return Result{}, err
@@ -264,16 +273,27 @@ func push(ctx context.Context, ref name.Digest, art image.Artifact, tags []strin
 			return Result{}, fmt.Errorf("checking manifest: %w", classify(ctx, err))
 		}
 	} else {
-		t, err := taggable(art, len(res.Unchanged) > 0)
+		full, manifest, err := taggables(art)
 		if err != nil {
 			return Result{}, err
 		}
-		todo := make(map[name.Reference]remote.Taggable, len(write))
-		for _, tag := range write {
-			todo[repo.Tag(tag)] = t
+		// The tags are written one after another, in the order asked: the
+		// first with the blobs (unless a tag showed the manifest is there),
+		// the others as the manifest alone. So a failure leaves a known
+		// state: the tags before it point at the digest, it and those
+		// after it are as they were.
+		first := full
+		if len(res.Unchanged) > 0 {
+			first = manifest
 		}
-		if err := remote.MultiWrite(todo, opts...); err != nil {
-			return Result{}, fmt.Errorf("writing %s: %w", quoteTags(write), classify(ctx, err))
+		for i, tag := range write {
+			t := manifest
+			if i == 0 {
+				t = first
+			}
+			if err := remote.MultiWrite(map[name.Reference]remote.Taggable{repo.Tag(tag): t}, opts...); err != nil {
+				return Result{}, fmt.Errorf("writing %s: %w (%s)", quoteTags(write[i:i+1]), classify(ctx, err), tagProgress(write[:i], write[i:]))
+			}
 		}
 	}
 
@@ -317,11 +337,11 @@ func headTags(ctx context.Context, puller *remote.Puller, repo name.Repository, 
 	return out, nil
 }
 
-// taggable is what MultiWrite pushes: the image or index with its blobs and
-// children, or, when the manifest is known to be in the repository already,
-// the manifest alone, so no blob is checked again.
-func taggable(art image.Artifact, present bool) (remote.Taggable, error) {
-	var full interface {
+// taggables returns what MultiWrite pushes: the image or index with its
+// blobs and children, and its manifest alone, for when the manifest is
+// known to be in the repository already, so that no blob is checked again.
+func taggables(art image.Artifact) (full, manifest remote.Taggable, err error) {
+	var f interface {
 		remote.Taggable
 		MediaType() (types.MediaType, error)
 		Digest() (v1.Hash, error)
@@ -329,28 +349,33 @@ func taggable(art image.Artifact, present bool) (remote.Taggable, error) {
 	}
 	switch {
 	case art.Index != nil:
-		full = art.Index
+		f = art.Index
 	case art.Image != nil:
-		full = art.Image
+		f = art.Image
 	default:
-		return nil, image.ErrEmptyArtifact
+		return nil, nil, image.ErrEmptyArtifact
 	}
-	if !present {
-		return full, nil
-	}
-	raw, err := full.RawManifest()
+	raw, err := f.RawManifest()
 	if err != nil {
-		return nil, fmt.Errorf("reading manifest: %w", err)
+		return nil, nil, fmt.Errorf("reading manifest: %w", err)
 	}
-	mt, err := full.MediaType()
+	mt, err := f.MediaType()
 	if err != nil {
-		return nil, fmt.Errorf("reading media type: %w", err)
+		return nil, nil, fmt.Errorf("reading media type: %w", err)
 	}
-	d, err := full.Digest()
+	d, err := f.Digest()
 	if err != nil {
-		return nil, fmt.Errorf("reading digest: %w", err)
+		return nil, nil, fmt.Errorf("reading digest: %w", err)
 	}
-	return manifestOnly{raw: raw, mediaType: mt, digest: d}, nil
+	return f, manifestOnly{raw: raw, mediaType: mt, digest: d}, nil
+}
+
+// tagProgress says which tags a failed push wrote and which it did not.
+func tagProgress(written, not []string) string {
+	if len(written) == 0 {
+		return "no tag was written"
+	}
+	return fmt.Sprintf("%s now at the digest, %s unchanged", quoteTags(written), quoteTags(not))
 }
 
 // manifestOnly is a manifest without its dependencies: MultiWrite puts it

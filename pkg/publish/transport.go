@@ -75,9 +75,9 @@ func (c *counter) RoundTrip(req *http.Request) (*http.Response, error) {
 		defer func() { <-c.slots }()
 		r := req.Clone(req.Context())
 		r.Body = &countingBody{rc: req.Body, n: &c.sent}
-		if req.GetBody != nil {
+		if getBody := req.GetBody; getBody != nil {
 			r.GetBody = func() (io.ReadCloser, error) {
-				rc, err := req.GetBody()
+				rc, err := getBody()
 				if err != nil {
 					return nil, err
 				}
