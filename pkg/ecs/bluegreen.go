@@ -123,6 +123,13 @@ func (d *Deployer) DeployBlueGreen(ctx context.Context, sw Switch, bg BlueGreen,
 	if !o.Rollback || res.Previous == "" || res.Previous == taskDefinition {
 		return res, err
 	}
+	if cancelled(ctx) {
+		// Cancelled (SIGTERM): the traffic is back where it was, which
+		// takes a few calls; the idle side's rollback would take minutes.
+		// It keeps the new revision, without traffic.
+		res.Err = fmt.Errorf("%w; %w: %q keeps task definition %q, without traffic", err, ErrNotRolledBack, p.Idle, taskDefinition)
+		return res, res.Err
+	}
 	back := idle
 	back.TaskDefinition, back.ForceNewDeployment = res.Previous, false
 	if desired != nil {

@@ -26,6 +26,7 @@ type fakeSwitch struct {
 	results []switchResult
 	runs    []traffic.Options
 	t       *testing.T
+	cancel  context.CancelFunc // the deploy's context
 }
 
 // switchResult is what one Run returns. Without err the traffic ends on
@@ -33,6 +34,8 @@ type fakeSwitch struct {
 type switchResult struct {
 	res traffic.Result
 	err error
+	// cancel cancels the deploy's context first (SIGTERM during the shift).
+	cancel bool
 }
 
 func (s *fakeSwitch) Current(context.Context, traffic.Options) (traffic.Weights, error) {
@@ -50,6 +53,9 @@ func (s *fakeSwitch) Run(_ context.Context, o traffic.Options) (traffic.Result, 
 		return traffic.Result{}, errors.New("unexpected Run")
 	}
 	r := s.results[len(s.runs)-1]
+	if r.cancel {
+		s.cancel()
+	}
 	r.res.Start = s.current
 	if r.err == nil {
 		r.res.Final = o.Steps[len(o.Steps)-1]
@@ -146,6 +152,22 @@ func TestBlueGreen(t *testing.T) {
 			wantErrHas:  "read back 50/50",
 		},
 		{
+			name:       "cancelled during the shift: traffic put back, idle keeps the new revision",
+			start:      traffic.Weights{Blue: 100},
+			behaviours: map[string]behaviour{green2: {Result: complete, Ticks: 2}},
+			switches: []switchResult{
+				{res: traffic.Result{Final: traffic.Weights{Blue: 90, Green: 10}, Changed: true, Steps: 1}, err: context.Canceled, cancel: true},
+				{}, // the put-back, not cancelled
+			},
+			rollback:    true,
+			wantIdle:    "green",
+			wantStatus:  StatusFailed,
+			wantUpdates: []update{{Service: "green", TaskDefinition: green2}},
+			wantSteps:   [][]traffic.Weights{toGreen, {{Blue: 100}}},
+			wantFinal:   traffic.Weights{Blue: 100},
+			wantErr:     []error{context.Canceled, ErrNotRolledBack},
+		},
+		{
 			name:       "alarm without rollback: traffic back, idle left on the new revision",
 			start:      traffic.Weights{Blue: 100},
 			behaviours: map[string]behaviour{green2: {Result: complete, Ticks: 2}},
@@ -170,7 +192,9 @@ func TestBlueGreen(t *testing.T) {
 			for td, b := range tc.behaviours {
 				f.behaviours[td] = b
 			}
-			sw := &fakeSwitch{current: tc.start, results: tc.switches, t: t}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			sw := &fakeSwitch{current: tc.start, results: tc.switches, t: t, cancel: cancel}
 			pair := BlueGreen{Cluster: "c", Blue: "blue", Green: "green", Traffic: traffic.Options{
 				Listeners: []string{"arn:listener"}, Blue: "tg-blue", Green: "tg-green", Steps: toGreen, Alarms: []string{"app-5xx"}, MinHealthyTargets: 1,
 			}}
@@ -181,7 +205,7 @@ func TestBlueGreen(t *testing.T) {
 			if plan.Idle != tc.wantIdle {
 				t.Fatalf("idle: want %q, have %q", tc.wantIdle, plan.Idle)
 			}
-			res, err := New(f, f.config()).DeployBlueGreen(t.Context(), sw, pair, plan, tdARN("app", 2), nil, false, Options{Rollback: tc.rollback})
+			res, err := New(f, f.config()).DeployBlueGreen(ctx, sw, pair, plan, tdARN("app", 2), nil, false, Options{Rollback: tc.rollback})
 			if res.Status != tc.wantStatus {
 				t.Errorf("status: want %s, have %s (err %v)", tc.wantStatus, res.Status, err)
 			}

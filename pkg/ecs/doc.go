@@ -19,6 +19,14 @@
 // New service events (deduplicated by id) and changed task counts are
 // logged at Info, with a heartbeat when nothing changed for 3×PollMax.
 //
+// A deploy whose caller cancels the context (SIGTERM; not its deadline)
+// starts nothing more: no rollback, which could not finish within a
+// runner's grace period anyway. Every service keeps the task definition it
+// was updated to, ECS goes on with that rollout, and the errors wrap
+// [ErrNotRolledBack] and context.Canceled. A blue/green deploy still puts
+// the traffic back where it started (a few calls); the idle side keeps the
+// new revision without traffic.
+//
 // When a rollout is done is decided by two rules, documented on the
 // unexported watch type: the AWS rule (the PRIMARY deployment has the new
 // task definition and rolloutState COMPLETED) and, only when the

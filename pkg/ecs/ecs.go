@@ -22,6 +22,9 @@ var (
 	// ErrRolledBack: the service was updated back to its previous task
 	// definition and that rollout finished.
 	ErrRolledBack = errors.New("rolled back to the previous task definition")
+	// ErrNotRolledBack: the caller cancelled the context; the services
+	// updated keep their new task definitions (no rollback is started).
+	ErrNotRolledBack = errors.New("not rolled back: cancelled")
 	// ErrTimeout: the context's deadline passed before the rollout finished.
 	ErrTimeout = errors.New("timed out waiting for the deployment")
 	// ErrTaskFailed: a one-off task's essential container exited non-zero
@@ -281,7 +284,18 @@ func (d *Deployer) Deploy(ctx context.Context, services []Service, o Options) ([
 			break
 		}
 	}
-	if culprit != nil && o.Rollback {
+	switch {
+	case culprit != nil && o.Rollback && cancelled(ctx):
+		// The caller cancelled (SIGTERM): a rollback would be cancelled
+		// too, and could not finish within a runner's grace period. Every
+		// service keeps the task definition it was updated to, and ECS
+		// goes on with that rollout; nothing new is started.
+		for _, dp := range deps {
+			if dp.updated && dp.out.Err != nil {
+				dp.out.Err = fmt.Errorf("%w; %w: %s stays on task definition %q and ECS goes on with that rollout", dp.out.Err, ErrNotRolledBack, dp.svc, dp.svc.TaskDefinition)
+			}
+		}
+	case culprit != nil && o.Rollback:
 		for _, dp := range deps {
 			if !dp.updated {
 				continue
@@ -302,6 +316,12 @@ func (d *Deployer) Deploy(ctx context.Context, services []Service, o Options) ([
 		}
 	}
 	return outs, errors.Join(errs...)
+}
+
+// cancelled reports whether the caller cancelled ctx, rather than its
+// deadline passing.
+func cancelled(ctx context.Context) bool {
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled)
 }
 
 // errSibling is the cause of waits ended because another service failed.
