@@ -67,8 +67,12 @@ type Call struct {
 	// Action is the API action (UpdateService, PutObject…); for the
 	// registry the ECR IAM action the request needs (PutImage,
 	// UploadLayerPart…).
-	Action         string
-	Method, Path   string
+	Action       string
+	Method, Path string
+	// Body is the request body when it is at most maxBody bytes (every
+	// AWS API call; not blob uploads), so a script can tell the calls of
+	// one action apart (which service an UpdateService names).
+	Body           []byte
 	Fault          Fault
 	Status         int // the status the client got; 0 after a reset
 	At             time.Time
@@ -92,6 +96,9 @@ func (c Call) Mutating() bool {
 	}
 	return true
 }
+
+// maxBody is the largest request body a Call keeps.
+const maxBody = 16 << 10
 
 // Rates inject faults at random: each call draws once. They add up to at
 // most 1.
@@ -213,6 +220,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	c := Classify(r, body)
 	c.At = time.Now()
+	if len(body) <= maxBody {
+		c.Body = body
+	}
 
 	p.mu.Lock()
 	o := p.opts
