@@ -38,7 +38,7 @@ func TestPushRetries(t *testing.T) {
 		// checked).
 		// wantTags are the tags at the new digest after a failure (nil:
 		// not checked); the others must not exist.
-		wantTags map[string]bool
+		wantTags  map[string]bool
 		call      string
 		wantCalls int
 	}{
