@@ -91,7 +91,9 @@ func (o RepositoryOptions) Validate() error {
 	switch {
 	case o.Name == "":
 		errs = append(errs, errors.New(expectName+", found none"))
-	case len(o.Name) < 2 || len(o.Name) > 256 || !repositoryNameRE.MatchString(o.Name):
+	case len(o.Name) < 2 || len(o.Name) > 256 || !repositoryNameRE.MatchString(o.Name) ||
+		// A valid name, but a registry host: the whole image URI was given.
+		strings.Contains(o.Name, ".amazonaws.com"):
 		hint := ""
 		if strings.Contains(o.Name, ".amazonaws.com") || strings.ContainsAny(o.Name, ":@") {
 			hint = "; give the name alone, without the registry host, tag or digest"

@@ -39,6 +39,9 @@ func TestRepositoryOptionsValidate(t *testing.T) {
 		{name: "full URI", opts: RepositoryOptions{Name: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1"}, want: []string{
 			nameProblem + `"123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1"; give the name alone, without the registry host, tag or digest`,
 		}},
+		{name: "registry host without tag", opts: RepositoryOptions{Name: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"}, want: []string{
+			nameProblem + `"123456789012.dkr.ecr.eu-west-1.amazonaws.com/app"; give the name alone, without the registry host, tag or digest`,
+		}},
 		{name: "every problem at once", opts: RepositoryOptions{
 			Name: "App Web", RegistryID: "12345", TagMutability: "sometimes", LifecycleKeep: -1,
 		}, want: []string{
