@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -161,7 +162,8 @@ func NewProxy(upstream string, o Options) (*Proxy, error) {
 			r.SetURL(u)
 			r.Out.Host = r.In.Host // SigV4 signed the client's host
 		},
-		ErrorLog: nil,
+		// A client that went away (a cancelled run) is no news.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	p.Set(o)
 	return p, nil
@@ -416,10 +418,13 @@ func Classify(r *http.Request, body []byte) Call {
 	}
 	if a := r.URL.Query().Get("Action"); a != "" {
 		c.Action = a
-		return c
-	}
-	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+	} else if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
 		c.Action = form.Get("Action")
+	}
+	if c.Action != "" {
+		if c.Service == "" && strings.HasPrefix(c.Action, "AssumeRoleWith") {
+			c.Service = "sts" // AssumeRoleWithWebIdentity and …WithSAML are not signed
+		}
 		return c
 	}
 	c.Action = r.Method + " " + r.URL.Path

@@ -196,13 +196,17 @@ func TestClassify(t *testing.T) {
 		{"HEAD", "/v2/app/manifests/1.2.3", "", nil, "registry:BatchGetImage", false},
 		{"POST", "/", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ecs/aws4_request", map[string]string{"X-Amz-Target": "AmazonEC2ContainerServiceV20141113.UpdateService"}, "ecs:UpdateService", true},
 		{"POST", "/", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/monitoring/aws4_request", nil, "cloudwatch:DescribeAlarms", false},
+		{"POST", "/", "", nil, "sts:AssumeRoleWithWebIdentity", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
 			t.Parallel()
 			body := ""
-			if strings.HasPrefix(tc.want, "cloudwatch:") {
+			switch {
+			case strings.HasPrefix(tc.want, "cloudwatch:"):
 				body = "Action=DescribeAlarms&Version=2010-08-01"
+			case strings.HasPrefix(tc.want, "sts:"):
+				body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken=x"
 			}
 			r := httptest.NewRequest(tc.method, tc.target, strings.NewReader(body))
 			if tc.auth != "" {
