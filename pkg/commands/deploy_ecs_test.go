@@ -202,47 +202,6 @@ func TestDeployECSDryRunAndFile(t *testing.T) {
 	}
 }
 
-// TestDeployECSBadInput: exit 2, nothing registered, the service untouched.
-func TestDeployECSBadInput(t *testing.T) {
-	t.Parallel()
-	endpoint := moto.ForTest(t)
-	f := newECSFixture(t, endpoint)
-	tests := []struct {
-		name string
-		args []string
-		want []string
-	}{
-		{"malformed images line", []string{"--images", "web"}, []string{`input "images"`, `"web"`}},
-		{"container not in the task definition", []string{"--images", "api=app:2"}, []string{"unknown container", `"api"`, "web", "log-router"}},
-		{"malformed environment and secrets", []string{"--environment", ":KEY=V", "--secrets", "web:DB=not-an-arn"}, []string{`input "environment"`, `input "secrets"`}},
-		{"run-task-command without run-task", []string{"--run-task-command", "migrate"}, []string{`input "run-task-command": expected run-task: true as well`}},
-		{"missing task definition file", []string{"--task-definition", "deploy/taskdef.json"}, []string{`input "task-definition": expected an existing file`}},
-		{"unknown strategy", []string{"--strategy", "canary"}, []string{`input "strategy": expected one of "rolling", "blue-green", found "canary"`}},
-		{"blue-green without its target groups", []string{"--strategy", "blue-green", "--blue-service", "b", "--green-service", "g", "--listener-arn", "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/2"},
-			[]string{`input "blue-target-group": expected with strategy blue-green`, "no blue-target-group, green-target-group", `input "service": expected blue-service and green-service instead`}},
-		{"run-task with blue-green", []string{"--strategy", "blue-green", "--run-task"}, []string{`input "run-task": expected false with strategy blue-green`}},
-		{"CodeDeploy application without its group", []string{"--codedeploy-application", "web"}, []string{`input "codedeploy-deployment-group": expected codedeploy-application and codedeploy-deployment-group together`}},
-		{"blue-green inputs with rolling", []string{"--alarms", "errors", "--green-service", "g"}, []string{`input "green-service": expected strategy: blue-green as well`, `input "alarms"`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"deploy-ecs", "--cluster", f.cluster, "--service", f.service}, tt.args...)
-			res := actiontest.Exec(context.Background(), t, actiontest.Run{Args: args, Env: trafficEnv(endpoint)})
-			if res.Code != 2 {
-				t.Errorf("exit code: want 2, have %d\n%s", res.Code, res.Stderr)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(res.Stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, res.Stderr)
-				}
-			}
-		})
-	}
-	if n := f.revisions(t); n != 1 {
-		t.Errorf("bad input registered %d revisions", n-1)
-	}
-}
-
 // TestDeployECSBlueGreen deploys to the idle green service and shifts the
 // listener to it; then, with an alarm firing, deploys again and expects
 // the traffic left alone and the idle service rolled back.
