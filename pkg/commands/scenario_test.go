@@ -13,8 +13,11 @@ package commands_test
 // no known secret and nothing the run masked appears unmasked in the log,
 // the outputs or the step summary.
 //
-// Adding an action is one scenario function per case in the action's list
-// (see scenarios below), plus its README's IAM policy.
+// Adding an action (sync-s3-cloudfront, notify) is one scenario function
+// per case in a list of its own, added to scenarios() below (mark one
+// chaos, one failing one leaks), a row per refusal in badInputs(), a
+// sigtermScenarios() entry, and its README's IAM policy, which
+// TestScenarios then checks.
 
 import (
 	"context"
@@ -105,6 +108,7 @@ type scenario struct {
 	motoEnv  []string
 	registry bool // a registry behind its own proxy
 	chaos    bool // TestChaos runs it under random faults too
+	leaks    bool // TestSecretLeaks runs it with static keys (a failing run)
 	// setup builds the fixture in w (directly, not through the proxies)
 	// and says how to run and what must come out.
 	setup func(t *testing.T, w *world) run
@@ -248,7 +252,7 @@ func pushScenarios() []scenario {
 	return []scenario{
 		{name: "push with new repository and lifecycle", action: "build-push-ecr", registry: true, chaos: true, setup: pushNew},
 		{name: "promote from another repository", action: "build-push-ecr", registry: true, setup: pushPromote},
-		{name: "second tag refused", action: "build-push-ecr", registry: true, setup: pushTagRefused},
+		{name: "second tag refused", action: "build-push-ecr", registry: true, leaks: true, setup: pushTagRefused},
 	}
 }
 
@@ -353,7 +357,7 @@ func deployScenarios() []scenario {
 		{name: "rolling, two services", action: "deploy-ecs", chaos: true, setup: deployRolling},
 		{name: "second service's update fails: rolled back", action: "deploy-ecs", motoEnv: []string{"MOTO_ECS_SERVICE_RUNNING=1"}, setup: deployUpdateFails},
 		{name: "rollout not done in time, rollback off", action: "deploy-ecs", setup: deployTimeout},
-		{name: "one-off task refused", action: "deploy-ecs", setup: deployRunTaskRefused},
+		{name: "one-off task refused", action: "deploy-ecs", leaks: true, setup: deployRunTaskRefused},
 		{name: "blue/green with alarms", action: "deploy-ecs", motoEnv: []string{"MOTO_ECS_SERVICE_RUNNING=1"}, setup: deployBlueGreen},
 		{name: "CodeDeploy", action: "deploy-ecs", setup: deployCodeDeploy},
 	}
@@ -507,7 +511,7 @@ func deployCodeDeploy(t *testing.T, w *world) run {
 func trafficScenarios() []scenario {
 	return []scenario{
 		{name: "steps on two listeners and a rule, with an alarm", action: "redirect-traffic", chaos: true, setup: trafficSteps},
-		{name: "second listener refused in step 2", action: "redirect-traffic", setup: trafficListenerRefused},
+		{name: "second listener refused in step 2", action: "redirect-traffic", leaks: true, setup: trafficListenerRefused},
 	}
 }
 
