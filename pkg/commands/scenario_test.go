@@ -186,12 +186,12 @@ func (w *world) exec(ctx context.Context, t *testing.T, s scenario, r run, c cre
 	return res
 }
 
-// checkNoLeaks: no known secret, and nothing the run asked to mask,
-// appears unmasked in the log, the outputs, the exported variables or the
-// summary.
-func checkNoLeaks(t *testing.T, res actiontest.Result) {
+// checkNoLeaks: no known secret, none of more, and nothing the run asked
+// to mask appears unmasked in the log, the outputs, the exported variables
+// or the summary.
+func checkNoLeaks(t *testing.T, res actiontest.Result, more ...string) {
 	t.Helper()
-	for _, secret := range append(slices.Clone(knownSecrets), res.Masks()...) {
+	for _, secret := range slices.Concat(knownSecrets, more, res.Masks()) {
 		if leaks := res.LeaksAnywhere(secret); len(leaks) > 0 {
 			t.Errorf("secret %.6q… appears unmasked in: %q", secret, leaks)
 		}
