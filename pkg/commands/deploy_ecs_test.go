@@ -95,6 +95,24 @@ func (f ecsFixture) serviceTaskDefinition(t *testing.T, service ...string) strin
 	return aws.ToString(out.Services[0].TaskDefinition)
 }
 
+// webImage is the image of the web container in the task definition the
+// service runs.
+func (f ecsFixture) webImage(t *testing.T, service string) string {
+	t.Helper()
+	arn := f.serviceTaskDefinition(t, service)
+	td, err := f.ecs.DescribeTaskDefinition(context.Background(), &awsecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range td.TaskDefinition.ContainerDefinitions {
+		if aws.ToString(c.Name) == "web" {
+			return aws.ToString(c.Image)
+		}
+	}
+	t.Fatalf("%s has no web container", arn)
+	return ""
+}
+
 func (f ecsFixture) revisions(t *testing.T) int {
 	t.Helper()
 	out, err := f.ecs.ListTaskDefinitions(context.Background(), &awsecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(f.family)})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/ferry-ci/ferry/internal/actiontest"
 	"github.com/ferry-ci/ferry/internal/elbtest"
 	"github.com/ferry-ci/ferry/internal/moto"
+	"github.com/ferry-ci/ferry/internal/registrytest"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
@@ -58,22 +60,32 @@ func gitlabProject(t *testing.T, pipeline string) string {
 	return dir
 }
 
-// runGitLab runs the pipeline with the shell executor and ferry on PATH.
-// gitlab-ci-local does not set GITLAB_CI, which GitLab always sets, so the
-// test does.
+// runGitLab runs the pipeline with the shell executor and ferry on PATH,
+// each of variables (NAME=value) given with --variable.
 func runGitLab(t *testing.T, dir string, variables ...string) (string, int) {
 	t.Helper()
-	bin := gitlabCILocal(t)
-	args := []string{"--force-shell-executor", "--variable", "GITLAB_CI=true", "--variable", "AWS_EC2_METADATA_DISABLED=true"}
+	var args []string
 	for _, v := range variables {
 		args = append(args, "--variable", v)
 	}
+	return runGitLabArgs(t, dir, args...)
+}
+
+// runGitLabArgs runs gitlab-ci-local in dir with the shell executor, ferry
+// on PATH and more arguments (--manual, --unset-variable, a job name…).
+// gitlab-ci-local does not set GITLAB_CI, which GitLab always sets, so the
+// test does; the predefined variables tests override (a merge request
+// pipeline, the real commit title) are named so that it does not warn.
+func runGitLabArgs(t *testing.T, dir string, more ...string) (string, int) {
+	t.Helper()
+	bin := gitlabCILocal(t)
+	args := append([]string{"--force-shell-executor", "--variable", "GITLAB_CI=true", "--variable", "AWS_EC2_METADATA_DISABLED=true"}, more...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	env := actiontest.BaseEnv(t)
-	env["GCL_IGNORE_PREDEFINED_VARS"] = "GITLAB_CI"
+	env["GCL_IGNORE_PREDEFINED_VARS"] = "GITLAB_CI,CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_COMMIT_TITLE,CI_MERGE_REQUEST_IID"
 	env["PATH"] = filepath.Dir(actiontest.Binary(t)) + string(os.PathListSeparator) + env["PATH"]
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -86,6 +98,28 @@ func runGitLab(t *testing.T, dir string, variables ...string) (string, int) {
 		t.Fatalf("gitlab-ci-local: %v\n%s", err, out)
 	}
 	return string(out), code
+}
+
+// jobsRun lists the jobs gitlab-ci-local reports as passed or failed.
+func jobsRun(out string) map[string]string {
+	jobs := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*(PASS|FAIL|WARN)\s+(\S+)`).FindAllStringSubmatch(out, -1) {
+		jobs[m[2]] = m[1]
+	}
+	return jobs
+}
+
+// wantJobs fails t unless exactly these jobs passed.
+func wantJobs(t *testing.T, out string, want ...string) {
+	t.Helper()
+	have := jobsRun(out)
+	ok := len(have) == len(want)
+	for _, j := range want {
+		ok = ok && have[j] == "PASS"
+	}
+	if !ok {
+		t.Fatalf("jobs: want %v to pass and no other, have %v:\n%s", want, have, out)
+	}
 }
 
 // TestGitLabComponentWhoami includes templates/whoami.yml with inputs, runs
@@ -251,5 +285,53 @@ check:
 	out, code = runGitLab(t, gitlabProject(t, include("succeeded")))
 	if code == 0 || !strings.Contains(out, "`status` input: `succeeded` cannot be used because it is not in the list of allowed options") {
 		t.Errorf("status succeeded: want the pipeline refused by the options list, have exit %d:\n%s", code, out)
+	}
+}
+
+// TestGitLabComponentsBuildPushAndDeploy runs the generated build-push-ecr
+// and deploy-ecs components in one pipeline: the push's IMAGE_URI reaches
+// the deploy's images input through the dotenv report.
+func TestGitLabComponentsBuildPushAndDeploy(t *testing.T) {
+	t.Parallel()
+	gitlabCILocal(t)
+	endpoint := moto.ForTest(t)
+	reg := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
+	f := newECSFixture(t, endpoint)
+	img := randomImage(t, 2)
+	repo := uniqueRepo("component")
+	dir := gitlabProject(t, `stages: [build, deploy, verify]
+include:
+  - local: templates/build-push-ecr.yml
+    inputs:
+      stage: build
+      repository: `+repo+`
+      image-tar: `+dockerSave(t, img)+`
+      registry-endpoint: `+reg.Host+`
+      aws-region: us-east-1
+      aws-endpoint-url: `+endpoint+`
+  - local: templates/deploy-ecs.yml
+    inputs:
+      cluster: `+f.cluster+`
+      service: `+f.service+`
+      images: web=$IMAGE_URI
+      desired-count: "1"
+      timeout: 90s
+      aws-region: us-east-1
+      aws-endpoint-url: `+endpoint+`
+
+check:
+  stage: verify
+  needs: [ferry-build-push-ecr, ferry-deploy-ecs]
+  script:
+    - 'echo "digest=$DIGEST tags=$TAGS status=$STATUS task-definition=$TASK_DEFINITION_ARN"'
+    - 'test "$STATUS" = deployed && test "$TAGS" = "sha-$(echo $CI_COMMIT_SHA | cut -c1-7),main"'
+`)
+	out, code := runGitLab(t, dir, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing")
+	if code != 0 {
+		t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
+	}
+	wantJobs(t, out, "ferry-build-push-ecr", "ferry-deploy-ecs", "check")
+	if want, have := reg.Host+"/"+repo+"@"+digestOf(t, img), f.webImage(t, f.service); have != want {
+		t.Errorf("service runs %s, want %s", have, want)
 	}
 }
