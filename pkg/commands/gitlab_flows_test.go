@@ -1,0 +1,256 @@
+package commands_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/moto"
+	"github.com/ferry-ci/ferry/internal/registrytest"
+	"github.com/ferry-ci/ferry/pkg/commands"
+)
+
+// The hand-written GitLab components: the flows. Every other file in
+// templates/ is generated from a command's declaration.
+var gitlabFlows = []string{"github-flow.yml"}
+
+// TestGitLabTemplatesAreGeneratedOrFlows: templates/ holds the generated
+// per-action components and the hand-written flows, nothing else; go
+// generate renders no flow (it would overwrite it).
+func TestGitLabTemplatesAreGeneratedOrFlows(t *testing.T) {
+	t.Parallel()
+	root := actiontest.Root(t)
+	generated, err := commands.Generated(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "templates"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		path := filepath.Join("templates", e.Name())
+		_, isGenerated := generated[path]
+		isFlow := slices.Contains(gitlabFlows, e.Name())
+		switch {
+		case isGenerated && isFlow:
+			t.Errorf("%s is hand-written, but go generate renders it too", path)
+		case !isGenerated && !isFlow:
+			t.Errorf("%s is neither generated from a command nor a flow (a command removed?)", path)
+		}
+	}
+	for _, name := range gitlabFlows {
+		data, err := os.ReadFile(filepath.Join(root, "templates", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), "DO NOT EDIT") {
+			t.Errorf("templates/%s: a hand-written flow carries the generated-file header", name)
+		}
+	}
+}
+
+// writeFile writes a file of the project, creating its directory.
+func writeFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// notification is what the generic webhook receives.
+type notification struct {
+	Status, Environment, EnvironmentURL string
+	Fields                              map[string]string
+}
+
+func notifications(t *testing.T, s *sink) []notification {
+	t.Helper()
+	var out []notification
+	for _, r := range s.Requests("/hook/") {
+		var p struct {
+			Status         string            `json:"status"`
+			Environment    string            `json:"environment"`
+			EnvironmentURL string            `json:"environment_url"`
+			Fields         map[string]string `json:"fields"`
+		}
+		if err := json.Unmarshal(r.Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, notification{p.Status, p.Environment, p.EnvironmentURL, p.Fields})
+	}
+	return out
+}
+
+// TestGitLabFlowGitHubFlow runs templates/github-flow.yml against moto and a
+// registry: a merge request pipeline tests and builds (the user's job that
+// writes image-tar) and pushes or deploys nothing; the default branch tests,
+// pushes once, deploys the digest to staging and, as the manual job, the
+// same digest to production, each environment with its scoped variables,
+// notifying a webhook at the start and the end of each deploy.
+func TestGitLabFlowGitHubFlow(t *testing.T) {
+	t.Parallel()
+	gitlabCILocal(t)
+	// A private moto whose services run their desired count, so that each
+	// rollout completes.
+	endpoint := moto.StartForTest(t, moto.Options{Env: []string{"MOTO_ECS_SERVICE_RUNNING=1"}}).Endpoint
+	reg := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
+	f := newECSFixture(t, endpoint, "staging-web", "production-web")
+	s := newSink(t)
+	img := randomImage(t, 2)
+	want := digestOf(t, img)
+	repo := uniqueRepo("github-flow")
+
+	dir := gitlabProject(t, `stages: [build, test, push, deploy, production]
+include:
+  - local: templates/github-flow.yml
+    inputs:
+      repository: `+repo+`
+      container: web
+      image-tar: image.tar
+      test-command: test -s image.tar && echo "tests passed on $CI_COMMIT_REF_NAME"
+      registry-endpoint: `+reg.Host+`
+      timeout: 90s
+
+image-build:
+  stage: build
+  script:
+    - cp "$TEST_IMAGE_TAR" image.tar
+  artifacts:
+    paths: [image.tar]
+`)
+	// CI/CD variables, the environment-scoped ones as GitLab scopes them.
+	writeFile(t, dir, ".gitlab-ci-local-variables.yml", `AWS_ENDPOINT_URL: `+endpoint+`
+ECS_CLUSTER: `+f.cluster+`
+ECS_SERVICES:
+  values:
+    staging: staging-web
+    production: production-web
+APP_URL:
+  values:
+    staging: https://staging.example.com
+    production: https://www.example.com
+FERRY_WEBHOOK_URL: `+s.URL+"/hook/"+webhookSecret+`
+TEST_IMAGE_TAR: `+dockerSave(t, img)+`
+`)
+	// --shell-isolation gives each job its own copy of the project, so that
+	// image.tar reaches ferry-test only as image-build's artifact; but
+	// gitlab-ci-local 4.73.0 copies the project afresh before after_script
+	// too, losing the files the script wrote (ferry.env, the dotenv report),
+	// which GitLab keeps. The deploy jobs' after_script reads them, so the
+	// pipelines that deploy run in the project directory itself (every job
+	// starts by removing the files it reads).
+	creds := []string{
+		"--variable", "AWS_ACCESS_KEY_ID=testing", "--variable", "AWS_SECRET_ACCESS_KEY=testing", "--variable", "AWS_REGION=us-east-1"}
+
+	t.Run("merge request", func(t *testing.T) {
+		out, code := runGitLabArgs(t, dir, append(creds, "--shell-isolation", "--variable", "CI_PIPELINE_SOURCE=merge_request_event",
+			"--unset-variable", "CI_COMMIT_BRANCH", "--variable", "CI_MERGE_REQUEST_IID=7")...)
+		if code != 0 {
+			t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
+		}
+		wantJobs(t, out, "image-build", "ferry-test")
+		if !strings.Contains(out, "tests passed on main") {
+			t.Errorf("the test command did not run as written:\n%s", out)
+		}
+		if st := reg.Stats(); st.ManifestPuts != 0 || st.BlobUploadsStarted != 0 {
+			t.Errorf("a merge request pipeline pushed: %+v", st)
+		}
+		if _, ok := describeRepo(t, endpoint, repo); ok {
+			t.Errorf("a merge request pipeline created the repository %s", repo)
+		}
+		for _, svc := range []string{"staging-web", "production-web"} {
+			if have := f.serviceTaskDefinition(t, svc); !strings.HasSuffix(have, ":1") {
+				t.Errorf("a merge request pipeline deployed %s: %s", svc, have)
+			}
+		}
+		if n := len(s.Requests("/hook/")); n != 0 {
+			t.Errorf("a merge request pipeline notified %d times", n)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("default branch", func(t *testing.T) {
+		// Without --manual, production waits for someone.
+		out, code := runGitLabArgs(t, dir, "--list")
+		if code != 0 || !regexp.MustCompile(`(?m)^ferry-production\s.*\bmanual\b`).MatchString(out) {
+			t.Errorf("want ferry-production listed as manual, have exit %d:\n%s", code, out)
+		}
+
+		out, code = runGitLabArgs(t, dir, append(creds, "--manual", "ferry-production")...)
+		if code != 0 {
+			t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
+		}
+		wantJobs(t, out, "image-build", "ferry-test", "ferry-build", "ferry-staging", "ferry-production")
+		wantImage := reg.Host + "/" + repo + "@" + want
+		for _, svc := range []string{"staging-web", "production-web"} {
+			if have := f.webImage(t, svc); have != wantImage {
+				t.Errorf("%s runs %s, want %s", svc, have, wantImage)
+			}
+		}
+		if have, err := remoteDigest(t, reg, repo+":main"); err != nil || have != want {
+			t.Errorf("tag main: want %s, have %s (%v)", want, have, err)
+		}
+		if strings.Contains(out, webhookSecret) {
+			t.Errorf("the webhook URL reached the job log:\n%s", out)
+		}
+
+		got := notifications(t, s)
+		wantSeq := []notification{
+			{Status: "started", Environment: "staging", EnvironmentURL: "https://staging.example.com"},
+			{Status: "success", Environment: "staging", EnvironmentURL: "https://staging.example.com"},
+			{Status: "started", Environment: "production", EnvironmentURL: "https://www.example.com"},
+			{Status: "success", Environment: "production", EnvironmentURL: "https://www.example.com"},
+		}
+		if len(got) != len(wantSeq) {
+			t.Fatalf("notifications: want %d, have %d: %+v", len(wantSeq), len(got), got)
+		}
+		for i, w := range wantSeq {
+			g := got[i]
+			if g.Status != w.Status || g.Environment != w.Environment || g.EnvironmentURL != w.EnvironmentURL || g.Fields["image"] != wantImage {
+				t.Errorf("notification %d: want %s %s %s image=%s, have %+v", i, w.Status, w.Environment, w.EnvironmentURL, wantImage, g)
+			}
+			if w.Status == "success" && (g.Fields["status"] != "deployed" || !strings.Contains(g.Fields["task-definition"], f.family+":")) {
+				t.Errorf("notification %d: want the deploy's status and task definition in the fields, have %v", i, g.Fields)
+			}
+		}
+	})
+}
+
+// TestGitLabFlowsRejectBadInputs: GitLab itself refuses a flow without a
+// required input or with one its regex or options rule out, before any job.
+func TestGitLabFlowsRejectBadInputs(t *testing.T) {
+	t.Parallel()
+	gitlabCILocal(t)
+	tests := []struct {
+		name, flow, inputs, want string
+	}{
+		{"no repository", "github-flow", "      container: web\n", "`repository` input: required value has not been provided"},
+		{"repository outside the regex", "github-flow", "      repository: App/Web\n      container: web\n", "`repository` input: `App/Web` does not match required regex"},
+		{"production-when outside the options", "github-flow", "      repository: app/web\n      container: web\n      production-when: always\n", "`production-when` input: `always` cannot be used because it is not in the list of allowed options"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flow+" "+tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := gitlabProject(t, "include:\n  - local: templates/"+tt.flow+".yml\n    inputs:\n"+tt.inputs)
+			out, code := runGitLab(t, dir)
+			if code == 0 || !strings.Contains(out, tt.want) {
+				t.Errorf("want the pipeline refused with %q, have exit %d:\n%s", tt.want, code, out)
+			}
+			if strings.Contains(out, "starting shell") {
+				t.Errorf("a job ran:\n%s", out)
+			}
+		})
+	}
+}
