@@ -3,11 +3,15 @@ package commands_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
 	"github.com/ferry-ci/ferry/internal/moto"
@@ -17,11 +21,12 @@ import (
 
 // The hand-written GitLab components: the flows. Every other file in
 // templates/ is generated from a command's declaration.
-var gitlabFlows = []string{"github-flow.yml"}
+var gitlabFlows = []string{"github-flow.yml", "gitflow.yml"}
 
 // TestGitLabTemplatesAreGeneratedOrFlows: templates/ holds the generated
 // per-action components and the hand-written flows, nothing else; go
-// generate renders no flow (it would overwrite it).
+// generate renders no flow (it would overwrite it); and both flows deploy
+// with the same job template.
 func TestGitLabTemplatesAreGeneratedOrFlows(t *testing.T) {
 	t.Parallel()
 	root := actiontest.Root(t)
@@ -44,6 +49,7 @@ func TestGitLabTemplatesAreGeneratedOrFlows(t *testing.T) {
 			t.Errorf("%s is neither generated from a command nor a flow (a command removed?)", path)
 		}
 	}
+	deploy := map[string]any{}
 	for _, name := range gitlabFlows {
 		data, err := os.ReadFile(filepath.Join(root, "templates", name))
 		if err != nil {
@@ -52,7 +58,48 @@ func TestGitLabTemplatesAreGeneratedOrFlows(t *testing.T) {
 		if strings.Contains(string(data), "DO NOT EDIT") {
 			t.Errorf("templates/%s: a hand-written flow carries the generated-file header", name)
 		}
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		var header, jobs map[string]any
+		if err := dec.Decode(&header); err != nil {
+			t.Fatalf("templates/%s: spec: %v", name, err)
+		}
+		if err := dec.Decode(&jobs); err != nil {
+			t.Fatalf("templates/%s: jobs: %v", name, err)
+		}
+		key := ".ferry-" + strings.TrimSuffix(name, ".yml") + "-deploy"
+		if jobs[key] == nil {
+			t.Fatalf("templates/%s: no %s job template", name, key)
+		}
+		deploy[name] = jobs[key]
 	}
+	if a, b := deploy[gitlabFlows[0]], deploy[gitlabFlows[1]]; !jsonEqual(t, a, b) {
+		t.Errorf("the deploy job templates of %s and %s differ: keep them in step", gitlabFlows[0], gitlabFlows[1])
+	}
+}
+
+func jsonEqual(t *testing.T, a, b any) bool {
+	t.Helper()
+	ja, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(ja) == string(jb)
+}
+
+// gitIn runs git in dir as the test's committer.
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=ferry", "-c", "user.email=ferry@example.com"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // writeFile writes a file of the project, creating its directory.
@@ -228,6 +275,125 @@ TEST_IMAGE_TAR: `+dockerSave(t, img)+`
 	})
 }
 
+// TestGitLabFlowGitflow runs templates/gitflow.yml through git flow's
+// branches with ferry's daemonless build: develop deploys to dev;
+// release/1.2.0 to staging; main, after merging the release with a merge
+// commit, builds nothing and promotes the release's digest to production,
+// then the release job runs for v1.2.0.
+func TestGitLabFlowGitflow(t *testing.T) {
+	t.Parallel()
+	gitlabCILocal(t)
+	endpoint := moto.StartForTest(t, moto.Options{Env: []string{"MOTO_ECS_SERVICE_RUNNING=1"}}).Endpoint
+	reg := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
+	source := registrytest.New(t, registrytest.Options{}) // the base image's registry
+	if err := remote.WriteIndex(mustRef(t, source.Host+"/base/runtime:1"), multiPlatformIndex(t)); err != nil {
+		t.Fatal(err)
+	}
+	f := newECSFixture(t, endpoint, "dev-web", "staging-web", "production-web")
+	repo := uniqueRepo("gitflow")
+
+	dir := gitlabProject(t, `stages: [build, test, push, deploy, production]
+include:
+  - local: templates/gitflow.yml
+    inputs:
+      repository: `+repo+`
+      container: web
+      base-image: `+source.Host+`/base/runtime:1
+      files: app/hello.txt:/srv/hello.txt
+      platforms: linux/amd64
+      registry-endpoint: `+reg.Host+`
+      timeout: 90s
+`)
+	writeFile(t, dir, ".gitlab-ci-local-variables.yml", `AWS_ENDPOINT_URL: `+endpoint+`
+ECS_CLUSTER: `+f.cluster+`
+ECS_SERVICES:
+  values:
+    dev: dev-web
+    staging: staging-web
+    production: production-web
+`)
+	commit := func(content, message string) {
+		writeFile(t, dir, "app/hello.txt", content)
+		gitIn(t, dir, "add", "app/hello.txt")
+		gitIn(t, dir, "commit", "-qm", message)
+	}
+	run := func(t *testing.T, more ...string) string {
+		t.Helper()
+		// In the project directory: see TestGitLabFlowGitHubFlow.
+		out, code := runGitLabArgs(t, dir, append([]string{
+			"--variable", "AWS_ACCESS_KEY_ID=testing", "--variable", "AWS_SECRET_ACCESS_KEY=testing", "--variable", "AWS_REGION=us-east-1"}, more...)...)
+		if code != 0 {
+			t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
+		}
+		return out
+	}
+	image := func(digest string) string { return reg.Host + "/" + repo + "@" + digest }
+	digestIn := func(t *testing.T, svc string) string {
+		t.Helper()
+		_, d, ok := strings.Cut(f.webImage(t, svc), "@")
+		if !ok {
+			t.Fatalf("%s does not run an image by digest: %s", svc, f.webImage(t, svc))
+		}
+		return d
+	}
+
+	gitIn(t, dir, "checkout", "-qb", "develop")
+	commit("hello from develop\n", "feature: greet")
+	var devDigest, releaseDigest string
+	t.Run("develop", func(t *testing.T) {
+		out := run(t)
+		wantJobs(t, out, "ferry-build", "ferry-dev")
+		devDigest = digestIn(t, "dev-web")
+		if have, err := remoteDigest(t, reg, repo+":sha-"+gitIn(t, dir, "rev-parse", "--short=7", "HEAD")); err != nil || have != devDigest {
+			t.Errorf("tag sha-<short>: want %s, have %s (%v)", devDigest, have, err)
+		}
+		for _, svc := range []string{"staging-web", "production-web"} {
+			if have := f.serviceTaskDefinition(t, svc); !strings.HasSuffix(have, ":1") {
+				t.Errorf("develop deployed %s: %s", svc, have)
+			}
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	gitIn(t, dir, "checkout", "-qb", "release/1.2.0")
+	commit("hello from 1.2.0\n", "release 1.2.0")
+	releaseCommit := gitIn(t, dir, "rev-parse", "HEAD")
+	t.Run("release branch", func(t *testing.T) {
+		out := run(t)
+		wantJobs(t, out, "ferry-build", "ferry-staging")
+		releaseDigest = digestIn(t, "staging-web")
+		if releaseDigest == devDigest {
+			t.Errorf("the release build has the develop build's digest %s: the files did not change the image", devDigest)
+		}
+		if have := f.webImage(t, "dev-web"); have != image(devDigest) {
+			t.Errorf("a release branch deployed dev: %s", have)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	gitIn(t, dir, "checkout", "-q", "main")
+	const title = "Merge branch 'release/1.2.0' into 'main'"
+	gitIn(t, dir, "merge", "-q", "--no-ff", "-m", title, "release/1.2.0")
+	t.Run("main", func(t *testing.T) {
+		// gitlab-ci-local makes up the commit title; GitLab sets the real one.
+		out := run(t, "--variable", "CI_COMMIT_TITLE="+title)
+		wantJobs(t, out, "ferry-release-commit", "ferry-promote", "ferry-production", "ferry-release")
+		if have := f.webImage(t, "production-web"); have != image(releaseDigest) {
+			t.Errorf("production runs %s, want the release's %s", have, image(releaseDigest))
+		}
+		if have, err := remoteDigest(t, reg, repo+":1.2.0"); err != nil || have != releaseDigest {
+			t.Errorf("tag 1.2.0: want %s, have %s (%v)", releaseDigest, have, err)
+		}
+		if want := "release v1.2.0 of " + releaseCommit + ": " + image(releaseDigest); !strings.Contains(out, want) {
+			t.Errorf("the release job: want %q in the log:\n%s", want, out)
+		}
+	})
+}
+
 // TestGitLabFlowsRejectBadInputs: GitLab itself refuses a flow without a
 // required input or with one its regex or options rule out, before any job.
 func TestGitLabFlowsRejectBadInputs(t *testing.T) {
@@ -237,8 +403,10 @@ func TestGitLabFlowsRejectBadInputs(t *testing.T) {
 		name, flow, inputs, want string
 	}{
 		{"no repository", "github-flow", "      container: web\n", "`repository` input: required value has not been provided"},
+		{"no container", "gitflow", "      repository: app/web\n", "`container` input: required value has not been provided"},
 		{"repository outside the regex", "github-flow", "      repository: App/Web\n      container: web\n", "`repository` input: `App/Web` does not match required regex"},
 		{"production-when outside the options", "github-flow", "      repository: app/web\n      container: web\n      production-when: always\n", "`production-when` input: `always` cannot be used because it is not in the list of allowed options"},
+		{"version outside the regex", "gitflow", "      repository: app/web\n      container: web\n      version: latest\n", "`version` input: `latest` does not match required regex"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flow+" "+tt.name, func(t *testing.T) {
