@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"text/template"
 )
 
 // Status is how the run ended, or that it started.
@@ -183,15 +182,7 @@ func (t Templates) Render(c Context) (Message, error) {
 }
 
 func execute(name, text string, c Context) (string, error) {
-	tpl, err := template.New(name).Option("missingkey=error").Parse(text)
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	if err := tpl.Execute(&b, c); err != nil {
-		return "", err
-	}
-	return b.String(), nil
+	return renderTemplate(name, text, c)
 }
 
 // Message is a rendered notification: the context it is about, its title
