@@ -29,6 +29,7 @@ func All() []Command {
 		buildPushECR(),
 		deployECS(),
 		redirectTraffic(),
+		syncS3CloudFront(),
 		whoami(),
 	}
 }

@@ -136,7 +136,7 @@ func (s *Syncer) Apply(ctx context.Context, p *Plan) (Result, error) {
 		res.DeletesSkipped = len(deletes)
 		err := summarize(failures, len(writes)+len(html))
 		if len(deletes) > 0 {
-			err = fmt.Errorf("%w: %d deletions skipped: %w", err, len(deletes), ErrDeletesSkipped)
+			err = fmt.Errorf("%w; %d %w", err, len(deletes), ErrDeletesSkipped)
 		}
 		return res, err
 	}
@@ -169,8 +169,17 @@ func summarize(failures []error, n int) error {
 	if len(failures) > len(shown) {
 		more = fmt.Sprintf("; and %d more", len(failures)-len(shown))
 	}
-	return fmt.Errorf("%d of %d writes failed: %s%s: %w", len(failures), n, strings.Join(msgs, "; "), more, errors.Join(failures...))
+	return &failedWrites{msg: fmt.Sprintf("%d of %d writes failed: %s%s", len(failures), n, strings.Join(msgs, "; "), more), errs: failures}
 }
+
+// failedWrites names the first few failures and unwraps to all of them.
+type failedWrites struct {
+	msg  string
+	errs []error
+}
+
+func (e *failedWrites) Error() string   { return e.msg }
+func (e *failedWrites) Unwrap() []error { return e.errs }
 
 // write makes one upload or metadata update and returns the new ETag and
 // the bytes sent.

@@ -50,7 +50,7 @@ var (
 	// Options.MaxDelete. Plan returns it with the plan; nothing was written.
 	ErrTooManyDeletes = errors.New("more deletions than max-delete allows")
 	// ErrDeletesSkipped: a write failed, so the deletions were not made.
-	ErrDeletesSkipped = errors.New("deletions skipped because a write failed")
+	ErrDeletesSkipped = errors.New("deletions skipped after a failed write")
 )
 
 // s3API lists the S3 calls this package makes; *s3.Client satisfies it.
