@@ -23,9 +23,9 @@ type fakeCloudFront struct {
 	busy     int      // CreateInvalidation calls answered TooManyInvalidationsInProgress
 	statuses []string // GetInvalidation answers, the last repeated
 
-	mu       sync.Mutex
-	creates  []*cloudfront.CreateInvalidationInput
-	gets     int
+	mu      sync.Mutex
+	creates []*cloudfront.CreateInvalidationInput
+	gets    int
 }
 
 func (f *fakeCloudFront) GetDistributionConfig(context.Context, *cloudfront.GetDistributionConfigInput, ...func(*cloudfront.Options)) (*cloudfront.GetDistributionConfigOutput, error) {

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -135,6 +137,14 @@ func runSyncS3CloudFront(ctx context.Context, rt *action.Runtime, b Build) error
 		// Uploads carry Content-MD5, which S3 checks; a CRC32 on top
 		// would read every body once more.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		// Keep a connection per request in flight: the SDK's pool keeps
+		// 10 idle per host, and more requests would open new ones.
+		if hc, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
+			o.HTTPClient = hc.WithTransportOptions(func(t *http.Transport) {
+				t.MaxIdleConns = max(t.MaxIdleConns, si.sync.Concurrency*2)
+				t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, si.sync.Concurrency)
+			})
+		}
 	})
 	syncer := s3sync.New(client, s3sync.Config{Logger: log})
 	dest := fmt.Sprintf("s3://%s/%s", si.sync.Bucket, si.sync.KeyPrefix())

@@ -20,8 +20,10 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -223,6 +225,10 @@ func (s *Syncer) upload(ctx context.Context, o Options, c Change) (string, int64
 	if b.size > o.multipartThreshold() {
 		etag, err = s.uploadParts(ctx, o, c, b)
 	} else {
+		var opts []func(*s3.Options)
+		if c.Headers.ContentEncoding == "" {
+			opts = append(opts, withPayloadSHA256(c.file.sha256))
+		}
 		var out *s3.PutObjectOutput
 		out, err = s.s3.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:          aws.String(o.Bucket),
@@ -234,7 +240,7 @@ func (s *Syncer) upload(ctx context.Context, o Options, c Change) (string, int64
 			CacheControl:    optional(c.Headers.CacheControl),
 			ContentEncoding: optional(c.Headers.ContentEncoding),
 			Metadata:        map[string]string{MetaSHA256: c.file.sha256},
-		})
+		}, opts...)
 		if err == nil {
 			etag = unquote(aws.ToString(out.ETag))
 		}
@@ -430,7 +436,7 @@ func (s *Syncer) updateManifest(ctx context.Context, p *Plan, etags map[string]s
 			ContentType: meta.ContentType, CacheControl: meta.CacheControl, ContentEncoding: meta.ContentEncoding}
 	}
 	if len(etags) > 0 {
-		now, err := s.list(ctx, o.Bucket, o.prefix())
+		now, err := s.relist(ctx, p, etags)
 		if err != nil {
 			return false, err
 		}
@@ -466,6 +472,60 @@ func (s *Syncer) updateManifest(ctx context.Context, p *Plan, etags map[string]s
 	}
 	s.log.Debug("sync manifest written", "key", key, "entries", len(m.Entries), "bytes", len(data))
 	return true, nil
+}
+
+// relist reads how the listing shows the objects just written: their
+// LastModified is known only from a listing. A few objects are listed
+// one by one (Prefix = key, MaxKeys = 1, in parallel); many, by listing
+// the whole prefix again, whichever takes fewer rounds of requests.
+func (s *Syncer) relist(ctx context.Context, p *Plan, written map[string]string) (map[string]object, error) {
+	o := p.Options
+	pages := (len(p.listing)+len(written))/listPage + 1
+	rounds := (len(written) + o.concurrency() - 1) / o.concurrency()
+	if rounds >= pages {
+		return s.list(ctx, o.Bucket, o.prefix())
+	}
+	rels := make([]string, 0, len(written))
+	for rel := range written {
+		rels = append(rels, rel)
+	}
+	now := make(map[string]object, len(rels))
+	var mu sync.Mutex
+	errs := parallel(ctx, o.concurrency(), len(rels), func(ctx context.Context, i int) error {
+		key := o.prefix() + rels[i]
+		out, err := s.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(o.Bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)})
+		if err != nil {
+			return fmt.Errorf("listing s3://%s/%s: %w", o.Bucket, key, err)
+		}
+		// The key itself sorts before every longer key it prefixes.
+		if len(out.Contents) == 1 && aws.ToString(out.Contents[0].Key) == key {
+			c := out.Contents[0]
+			mu.Lock()
+			now[rels[i]] = object{etag: unquote(aws.ToString(c.ETag)), size: aws.ToInt64(c.Size), modified: aws.ToTime(c.LastModified).UTC()}
+			mu.Unlock()
+		}
+		return nil
+	})
+	return now, firstError(errs)
+}
+
+// listPage is how many keys one ListObjectsV2 page holds.
+const listPage = 1000
+
+// withPayloadSHA256 hands SigV4 the SHA-256 of the body, already known
+// from hashing the file, so the SDK does not read the body once more to
+// compute it (it does over plain HTTP: emulators, some private
+// endpoints). Over HTTPS the payload is then signed instead of sent as
+// UNSIGNED-PAYLOAD, which S3 checks as well.
+func withPayloadSHA256(hexSum string) func(*s3.Options) {
+	return func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("ferryPayloadSHA256",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					return next.HandleFinalize(v4.SetPayloadHash(ctx, hexSum), in)
+				}), "ComputePayloadHash", middleware.Before)
+		})
+	}
 }
 
 func optional(s string) *string {
