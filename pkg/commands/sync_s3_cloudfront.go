@@ -170,7 +170,7 @@ func runSyncS3CloudFront(ctx context.Context, rt *action.Runtime, b Build) error
 	end()
 	if err != nil {
 		if errors.Is(err, s3sync.ErrTooManyDeletes) {
-			_ = rt.Summary(syncSummary(si, dest, plan.Preview(), nil, "", fmt.Errorf("refused: %w", err)))
+			_ = rt.Summary(syncSummary(si, dest, s3sync.Result{Unchanged: plan.Unchanged}, nil, "", err))
 		}
 		return timedOut(ctx, err, timeout)
 	}

@@ -143,7 +143,9 @@ func TestContentChanges(t *testing.T) {
 	c, bucket := newBucket(t)
 	rec := record(c)
 	s := s3sync.New(rec, s3sync.Config{})
-	dir := writeTree(t, site())
+	files := site()
+	files["docs/a b+ü.html"] = "<p>odd name</p>" // CopySource must be URL-encoded
+	dir := writeTree(t, files)
 	o := s3sync.Options{Source: dir, Bucket: bucket}
 	syncOnce(t, s, o)
 
@@ -169,11 +171,14 @@ func TestContentChanges(t *testing.T) {
 	o.CacheControl = cc
 	rec.reset()
 	p, res = syncOnce(t, s, o)
-	if have := ops(p); !reflect.DeepEqual(have, map[string]string{"index.html": "update-metadata", "about/index.html": "update-metadata"}) {
-		t.Errorf("header rule: want the two pages updated in place, have %v", have)
+	if have := ops(p); !reflect.DeepEqual(have, map[string]string{"index.html": "update-metadata", "about/index.html": "update-metadata", "docs/a b+ü.html": "update-metadata"}) {
+		t.Errorf("header rule: want the three pages updated in place, have %v", have)
 	}
-	if rec.count("CopyObject") != 2 || rec.count("PutObject") != 1 || res.BytesUploaded != 0 || res.MetadataUpdated != 2 {
-		t.Errorf("header rule: want 2 copies and only the manifest put, have %v, %+v", rec.calls, res)
+	if rec.count("CopyObject") != 3 || rec.count("PutObject") != 1 || res.BytesUploaded != 0 || res.MetadataUpdated != 3 {
+		t.Errorf("header rule: want 3 copies and only the manifest put, have %v, %+v", rec.calls, res)
+	}
+	if h := head(t, c, bucket, "docs/a b+ü.html"); aws.ToString(h.CacheControl) != "no-cache" {
+		t.Errorf("docs/a b+ü.html after the copy: cache-control %q", aws.ToString(h.CacheControl))
 	}
 	if h := head(t, c, bucket, "about/index.html"); aws.ToString(h.CacheControl) != "no-cache" || aws.ToString(h.ContentType) != "text/html; charset=utf-8" || h.Metadata[s3sync.MetaSHA256] == "" {
 		t.Errorf("about/index.html after the copy: %q %q %v", aws.ToString(h.CacheControl), aws.ToString(h.ContentType), h.Metadata)
