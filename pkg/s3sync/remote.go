@@ -123,7 +123,7 @@ type manifestEntry struct {
 	ETag            string    `json:"etag"`
 	Size            int64     `json:"size"`
 	Modified        time.Time `json:"modified"`
-	SHA256          string    `json:"sha256"`
+	SHA256          string    `json:"sha256,omitempty"` // none when the ETag is the MD5 of the content
 	ContentType     string    `json:"contentType,omitempty"`
 	CacheControl    string    `json:"cacheControl,omitempty"`
 	ContentEncoding string    `json:"contentEncoding,omitempty"`
