@@ -30,6 +30,7 @@ func All() []Command {
 		deployECS(),
 		notifyCommand(),
 		redirectTraffic(),
+		syncS3CloudFront(),
 		whoami(),
 	}
 }

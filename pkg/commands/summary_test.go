@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ferry-ci/ferry/pkg/ecs"
+	"github.com/ferry-ci/ferry/pkg/s3sync"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -49,6 +50,39 @@ func TestDeploySummaryGolden(t *testing.T) {
 	}
 	have := deploySummary(renders, outcomes)
 	path := filepath.Join("testdata", "deploy-failure-summary.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(have), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != have {
+		t.Errorf("summary differs from %s (run go test -update):\nwant\n%s\nhave\n%s", path, want, have)
+	}
+}
+
+// TestSyncSummaryGolden renders the job summary of a sync whose upload
+// failed after some writes, with more changed files than the summary
+// lists.
+func TestSyncSummaryGolden(t *testing.T) {
+	t.Parallel()
+	si := syncInputs{sync: s3sync.Options{Source: "/home/runner/work/site/dist", Bucket: "www-example", Prefix: "prod"}, distribution: "E2QWRUHAPOMQZL"}
+	var res s3sync.Result
+	for i := range 103 {
+		c := s3sync.Change{Op: s3sync.OpUpload, Key: fmt.Sprintf("prod/assets/img-%03d.png", i), Reason: "new"}
+		if i == 0 {
+			c = s3sync.Change{Op: s3sync.OpUpdateMetadata, Key: "prod/fonts/inter.woff2", Reason: `cache-control none → "public, max-age=31536000, immutable"`}
+		}
+		res.Applied = append(res.Applied, c)
+	}
+	res.Uploaded, res.MetadataUpdated, res.Unchanged, res.BytesUploaded, res.DeletesSkipped = 102, 1, 4870, 3<<20+512<<10, 2
+	paths := []string{"/assets/*", "/fonts/inter.woff2"}
+	runErr := errors.New(`1 of 109 writes failed: uploading "dist/index.html" to s3://www-example/prod/index.html: AccessDenied`)
+	have := syncSummary(si, "s3://www-example/prod/", res, paths, "I2J0I21PCUYOIK", runErr)
+	path := filepath.Join("testdata", "sync-failure-summary.md")
 	if *update {
 		if err := os.WriteFile(path, []byte(have), 0o644); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,217 @@
+package s3sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Defaults and limits of [Options].
+const (
+	DefaultConcurrency = 32
+	MaxConcurrency     = 256
+	DefaultMaxDelete   = 256
+
+	// DefaultMultipartThreshold: files up to this size are uploaded with
+	// one PutObject, so their ETag is their MD5; bigger ones in parts of
+	// DefaultPartSize, compared by the SHA-256 ferry stores.
+	DefaultMultipartThreshold = 64 << 20
+	DefaultPartSize           = 16 << 20
+	// MinPartSize is S3's smallest part (but the last).
+	MinPartSize = 5 << 20
+	// maxCopySize is the largest object CopyObject copies; a header change
+	// of a bigger one is applied by uploading it again.
+	maxCopySize = 5 << 30
+	// maxKeyLength is S3's limit on keys, in bytes.
+	maxKeyLength = 1024
+	// maxParts is S3's limit on parts per multipart upload.
+	maxParts = 10000
+)
+
+// ManifestName is the sync manifest's name under the prefix. It is never
+// uploaded from the source, deleted, or counted as a site file.
+const ManifestName = ".ferry-sync.json.gz"
+
+// MetaSHA256 is the user metadata key (x-amz-meta-ferry-sha256) holding the
+// hex SHA-256 of the file's content as found in the source (before any
+// compression).
+const MetaSHA256 = "ferry-sha256"
+
+// Errors callers branch on.
+var (
+	// ErrTooManyDeletes: the plan deletes more objects than
+	// Options.MaxDelete. Plan returns it with the plan; nothing was written.
+	ErrTooManyDeletes = errors.New("more deletions than max-delete allows")
+	// ErrDeletesSkipped: a write failed, so the deletions were not made.
+	ErrDeletesSkipped = errors.New("deletions skipped after a failed write")
+)
+
+// s3API lists the S3 calls this package makes; *s3.Client satisfies it.
+type s3API interface {
+	s3.ListObjectsV2APIClient
+	s3.HeadObjectAPIClient
+	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	CopyObject(context.Context, *s3.CopyObjectInput, ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	CreateMultipartUpload(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+var _ s3API = (*s3.Client)(nil)
+
+// Config configures a [Syncer].
+type Config struct {
+	// Logger receives one info record per change applied and detail at
+	// debug level; nil discards them.
+	Logger *slog.Logger
+}
+
+// Syncer plans and applies syncs of a directory to S3. It holds no state
+// between runs and is safe for concurrent use.
+type Syncer struct {
+	s3  s3API
+	log *slog.Logger
+}
+
+// New returns a Syncer calling S3 through client (an *s3.Client from
+// github.com/aws/aws-sdk-go-v2/service/s3; with an emulator, use
+// path-style addressing).
+func New(client s3API, c Config) *Syncer {
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Syncer{s3: client, log: log}
+}
+
+// Options say what to sync where, and how.
+type Options struct {
+	// Source is the local directory (input "source").
+	Source string
+	// Bucket and Prefix say where: the file at rel in Source becomes the
+	// object Prefix/rel (inputs "bucket", "prefix"). Slashes around Prefix
+	// do not matter; "" is the bucket's root.
+	Bucket, Prefix string
+
+	// Exclude: files and objects whose path relative to Source/Prefix
+	// matches one of these globs are neither uploaded nor deleted (input
+	// "exclude").
+	Exclude []string
+	// CacheControl, ContentType and Compress: the first rule matching a
+	// file's path gives its Cache-Control header, its Content-Type
+	// (instead of [DetectContentType]) and the encoding it is compressed
+	// with before upload (inputs "cache-control", "content-type",
+	// "compress").
+	CacheControl, ContentType, Compress []Rule
+
+	// Delete removes objects under Prefix that have no file in Source
+	// (input "delete"); MaxDelete caps how many, failing the plan before
+	// anything is written (input "max-delete").
+	Delete    bool
+	MaxDelete int
+
+	// Concurrency bounds the S3 requests in flight; 0 means
+	// DefaultConcurrency (input "concurrency").
+	Concurrency int
+
+	// MultipartThreshold and PartSize: files above the threshold are
+	// uploaded in parts of PartSize; 0 means the defaults.
+	MultipartThreshold, PartSize int64
+}
+
+var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// Validate reports every problem with the options at once, each naming the
+// input as the user knows it, what was expected and what was found. It
+// checks that Source is a directory.
+func (o Options) Validate() error {
+	var errs []error
+	switch fi, err := os.Stat(o.Source); {
+	case o.Source == "":
+		errs = append(errs, errors.New(`input "source": expected a directory, found none`))
+	case err != nil:
+		errs = append(errs, fmt.Errorf(`input "source": expected an existing directory, found %q (%v)`, o.Source, errors.Unwrap(err)))
+	case !fi.IsDir():
+		errs = append(errs, fmt.Errorf(`input "source": expected a directory, found the file %q`, o.Source))
+	}
+	if !bucketRE.MatchString(o.Bucket) || strings.Contains(o.Bucket, "..") {
+		errs = append(errs, fmt.Errorf(`input "bucket": expected an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens), found %q`, o.Bucket))
+	}
+	if p := o.prefix(); !utf8.ValidString(p) || strings.ContainsFunc(p, isCtl) || len(p) > maxKeyLength-len(ManifestName) {
+		errs = append(errs, fmt.Errorf(`input "prefix": expected a key prefix of valid UTF-8 without control characters, at most %d bytes, found %q`, maxKeyLength-len(ManifestName), o.Prefix))
+	}
+	if err := CheckExcludes(o.Exclude); err != nil {
+		errs = append(errs, err)
+	}
+	for _, set := range []struct {
+		kind  RuleKind
+		rules []Rule
+	}{{CacheControlRule, o.CacheControl}, {ContentTypeRule, o.ContentType}, {CompressRule, o.Compress}} {
+		for _, r := range set.rules {
+			if err := checkGlob(r.Glob); err != nil {
+				errs = append(errs, fmt.Errorf("input %q: expected %s, found %q", set.kind.input(), err, r.Glob))
+			}
+			if set.kind == CompressRule && r.Value != Gzip && r.Value != Brotli {
+				errs = append(errs, fmt.Errorf(`input "compress": expected "gzip" or "br", found %q for %q`, r.Value, r.Glob))
+			}
+		}
+	}
+	if o.MaxDelete < 0 {
+		errs = append(errs, fmt.Errorf(`input "max-delete": expected 0 or more, found %d`, o.MaxDelete))
+	}
+	if o.Concurrency < 0 || o.Concurrency > MaxConcurrency {
+		errs = append(errs, fmt.Errorf(`input "concurrency": expected 1 to %d, found %d`, MaxConcurrency, o.Concurrency))
+	}
+	if o.PartSize != 0 && o.PartSize < MinPartSize {
+		errs = append(errs, fmt.Errorf("part size: expected at least %d bytes, found %d", MinPartSize, o.PartSize))
+	}
+	if o.MultipartThreshold < 0 {
+		errs = append(errs, fmt.Errorf("multipart threshold: expected 0 or more bytes, found %d", o.MultipartThreshold))
+	}
+	return errors.Join(errs...)
+}
+
+// prefix is Prefix as a key prefix: no leading slash, a trailing one
+// unless empty.
+func (o Options) prefix() string {
+	p := strings.Trim(o.Prefix, "/")
+	if p == "" {
+		return ""
+	}
+	return p + "/"
+}
+
+// KeyPrefix is the normalised prefix every key of the sync starts with:
+// "" or "dir/".
+func (o Options) KeyPrefix() string { return o.prefix() }
+
+func (o Options) concurrency() int {
+	if o.Concurrency == 0 {
+		return DefaultConcurrency
+	}
+	return o.Concurrency
+}
+
+func (o Options) partSize() int64 {
+	if o.PartSize == 0 {
+		return DefaultPartSize
+	}
+	return o.PartSize
+}
+
+func (o Options) multipartThreshold() int64 {
+	if o.MultipartThreshold == 0 {
+		return DefaultMultipartThreshold
+	}
+	return o.MultipartThreshold
+}
