@@ -47,7 +47,7 @@ func renderTemplate(name, text string, c Context) (string, error) {
 	if tree == nil || tree.Root == nil {
 		return "", nil
 	}
-	s := &state{name: name, vars: []variable{{"$", c}}}
+	s := &state{name: name, tree: tree, vars: []variable{{"$", c}}}
 	if err := s.walk(c, tree.Root); err != nil {
 		return "", err
 	}
@@ -61,14 +61,16 @@ type variable struct {
 
 type state struct {
 	name string
+	tree *parse.Tree
 	out  strings.Builder
 	vars []variable
 }
 
-// errorf makes an error naming the template and the node's position,
-// as text/template does.
+// errorf makes an error naming the template, the line and column and
+// the action, as text/template does.
 func (s *state) errorf(n parse.Node, format string, a ...any) error {
-	return fmt.Errorf("template: %s:%s: %s", s.name, n.String(), fmt.Sprintf(format, a...))
+	location, context := s.tree.ErrorContext(n)
+	return fmt.Errorf("template: %s: executing %q at <%s>: %s", location, s.name, context, fmt.Sprintf(format, a...))
 }
 
 func (s *state) walk(dot any, node parse.Node) error {
