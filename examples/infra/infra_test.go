@@ -50,7 +50,7 @@ const templatePath = "ferry-reference.yml"
 //   - Its AWS::ElasticLoadBalancingV2::Listener reads only a forward
 //     action's TargetGroupArn: the weighted forward (ForwardConfig) fails
 //     CreateStack with HTTP 500 (KeyError: 'TargetGroupArn'). See
-//     forwardConfigPrelude, and TestMotoListenerDefect.
+//     moto.PreludeWeightedListener, and TestMotoListenerDefect.
 var skippedByMoto = map[string]string{
 	"GreenErrorsAlarm":        "AWS::CloudWatch::Alarm",
 	"SiteOriginAccessControl": "AWS::CloudFront::OriginAccessControl",
@@ -61,26 +61,6 @@ var skippedByMoto = map[string]string{
 
 // outputsDroppedByMoto are outputs that Ref a resource moto skips.
 var outputsDroppedByMoto = []string{"DistributionId"}
-
-// forwardConfigPrelude patches moto's CloudFormation handler for listeners
-// so that a weighted forward default action is taken as given — as the
-// ELBv2 API (CreateListener) and moto's own ListenerRule handler already
-// take it, and as CloudFormation does on AWS. Any other action still goes
-// through moto's handler. Without it, moto cannot create the template's
-// listener at all (TestMotoListenerDefect).
-const forwardConfigPrelude = `
-import moto.elbv2.models as _elbv2
-_convert = _elbv2.ELBv2Backend.convert_and_validate_properties
-def _pass_forward_config(self, properties):
-    actions = []
-    for action in properties["DefaultActions"]:
-        if action.get("Type") == "forward" and "TargetGroupArn" not in action:
-            actions.append(action)
-        else:
-            actions.extend(_convert(self, {"DefaultActions": [action]}))
-    return actions
-_elbv2.ELBv2Backend.convert_and_validate_properties = _pass_forward_config
-`
 
 // template is the part of ferry-reference.yml the test compares with
 // what was created.
@@ -121,7 +101,7 @@ func TestReferenceStackOnMoto(t *testing.T) {
 	t.Parallel()
 	body, tmpl := readTemplate(t)
 	// A private server: the prelude cannot be applied to a shared one.
-	srv := moto.StartForTest(t, moto.Options{Prelude: forwardConfigPrelude})
+	srv := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeWeightedListener})
 	cfg := awsConfig(srv.Endpoint)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -347,9 +327,10 @@ func TestReferenceStackOnMoto(t *testing.T) {
 	})
 }
 
-// TestMotoListenerDefect shows why forwardConfigPrelude exists: without it,
-// moto 5.2.1 fails to create the template's weighted listener. When this
-// test fails, moto has been fixed: drop the prelude.
+// TestMotoListenerDefect shows why moto.PreludeWeightedListener exists:
+// without it, moto 5.2.1 fails to create the template's weighted listener.
+// When this test fails, moto has been fixed: drop the prelude (and its uses
+// here and in internal/demo).
 func TestMotoListenerDefect(t *testing.T) {
 	t.Parallel()
 	body, _ := readTemplate(t)
