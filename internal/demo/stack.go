@@ -1,0 +1,382 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ferry-ci/ferry/internal/moto"
+	"github.com/ferry-ci/ferry/internal/registrytest"
+	"github.com/ferry-ci/ferry/pkg/awsauth"
+	"github.com/ferry-ci/ferry/pkg/traffic"
+)
+
+const (
+	region    = "us-east-1"
+	stackName = "hello"
+	// templatePath is the reference infrastructure, from the repository root.
+	templatePath = "examples/infra/ferry-reference.yml"
+	// baseRepo is where the demo pushes the scratch-like base image of the
+	// daemonless build.
+	baseRepo = "base/scratch"
+	baseTag  = "1"
+)
+
+// env is the local stack: moto, the registry and the webhook sink, and the
+// stack's resources in moto. close stops every server it started.
+type env struct {
+	moto     *moto.Server
+	aws      aws.Config
+	registry *registrytest.Handler
+	regHost  string // 127.0.0.1:<port>
+	regUser  string // the registry's credentials: ECR's, from moto
+	regPass  string
+	sink     *sink
+	closers  []func() error
+
+	outputs      map[string]string // the stack's outputs
+	distribution string            // the CloudFront distribution moto did not create
+	alarm        string
+	baseImage    string // regHost/base/scratch:1
+}
+
+func (e *env) close() error {
+	var errs []error
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		errs = append(errs, e.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// serve runs h on a free loopback port until env.close.
+func (e *env) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	e.closers = append(e.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(ctx)
+	})
+	return ln.Addr().String(), nil
+}
+
+// start brings up moto, the registry and the sink. On error, what was
+// started is stopped.
+func start(ctx context.Context, logf func(string, ...any)) (_ *env, err error) {
+	e := &env{}
+	defer func() {
+		if err != nil {
+			_ = e.close()
+		}
+	}()
+	if err := moto.EnsureInstalled(ctx); err != nil {
+		return nil, err
+	}
+	// A private server: the prelude cannot be applied to a shared one.
+	// MOTO_ECS_SERVICE_RUNNING=1 makes moto report one running task per
+	// service and its deployment COMPLETED, so that a rollout settles.
+	e.moto, err = moto.Start(ctx, moto.Options{
+		Env:     []string{"MOTO_ECS_SERVICE_RUNNING=1"},
+		Prelude: moto.PreludeWeightedListener,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, e.moto.Stop)
+	logf("moto_server %s on %s (private; with moto.PreludeWeightedListener and MOTO_ECS_SERVICE_RUNNING=1)", moto.Version, e.moto.Endpoint)
+	e.aws = aws.Config{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(e.moto.Endpoint),
+	}
+
+	// moto has no registry: ECR's registry API is served by an in-memory
+	// one behind the same Basic auth, AWS:<token>, with the token moto's
+	// GetAuthorizationToken hands out; build-push-ecr reaches it through
+	// registry-endpoint.
+	if e.regUser, e.regPass, err = ecrCredentials(ctx, ecr.NewFromConfig(e.aws)); err != nil {
+		return nil, err
+	}
+	e.registry = registrytest.NewHandler(registrytest.Options{Username: e.regUser, Password: e.regPass})
+	if e.regHost, err = e.serve(e.registry); err != nil {
+		return nil, fmt.Errorf("starting the registry: %w", err)
+	}
+	logf("registry   http://%s (in memory, Basic auth %s:<ECR token from moto>)", e.regHost, e.regUser)
+
+	e.sink = &sink{}
+	addr, err := e.serve(e.sink)
+	if err != nil {
+		return nil, fmt.Errorf("starting the webhook sink: %w", err)
+	}
+	e.sink.url = "http://" + addr + "/hook"
+	logf("webhook    %s (records what notify posts)", e.sink.url)
+	return e, nil
+}
+
+// ecrCredentials decodes the user and password of moto's ECR token.
+func ecrCredentials(ctx context.Context, c *ecr.Client) (string, string, error) {
+	out, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		return "", "", fmt.Errorf("getting an ECR token from moto: %w", err)
+	}
+	if len(out.AuthorizationData) == 0 {
+		return "", "", errors.New("getting an ECR token from moto: no authorization data")
+	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
+	if err != nil {
+		return "", "", fmt.Errorf("decoding moto's ECR token: %w", err)
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errors.New("decoding moto's ECR token: no user:password")
+	}
+	return user, pass, nil
+}
+
+// createStack creates the reference stack and what moto skips of it.
+func (e *env) createStack(ctx context.Context, root string, logf func(string, ...any)) error {
+	body, err := os.ReadFile(filepath.Join(root, templatePath))
+	if err != nil {
+		return err
+	}
+	cf := cfn.NewFromConfig(e.aws)
+	if _, err := cf.CreateStack(ctx, &cfn.CreateStackInput{
+		StackName:    aws.String(stackName),
+		TemplateBody: aws.String(string(body)),
+		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam},
+		// One task each: the services run (on moto, MOTO_ECS_SERVICE_RUNNING
+		// says so) and deploy-ecs needs no desired-count, so that its second
+		// run can be "unchanged".
+		Parameters: []cfntypes.Parameter{
+			{ParameterKey: aws.String("BlueDesiredCount"), ParameterValue: aws.String("1")},
+			{ParameterKey: aws.String("GreenDesiredCount"), ParameterValue: aws.String("1")},
+		},
+	}); err != nil {
+		return fmt.Errorf("creating stack %q: %w", stackName, err)
+	}
+	waiter := cfn.NewStackCreateCompleteWaiter(cf, func(o *cfn.StackCreateCompleteWaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Second, 2*time.Second
+	})
+	described, err := waiter.WaitForOutput(ctx, &cfn.DescribeStacksInput{StackName: aws.String(stackName)}, time.Minute)
+	if err != nil {
+		return fmt.Errorf("waiting for stack %q: %w", stackName, err)
+	}
+	e.outputs = map[string]string{}
+	for _, o := range described.Stacks[0].Outputs {
+		e.outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	var missing []string
+	for _, k := range []string{"ClusterName", "GreenServiceName", "ListenerArn", "BlueTargetGroupArn", "GreenTargetGroupArn",
+		"AlarmName", "RepositoryName", "BucketName", "SitePrefix"} {
+		if e.outputs[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("stack %q: outputs %s missing", stackName, strings.Join(missing, ", "))
+	}
+	logf("stack %q: CREATE_COMPLETE from %s (%d outputs)", stackName, templatePath, len(e.outputs))
+
+	// What moto 5.2.1 skips of the template (examples/infra/infra_test.go
+	// lists it), made through the APIs it does model.
+	if e.distribution, err = e.createDistribution(ctx); err != nil {
+		return err
+	}
+	logf("emulated: CloudFront distribution %s for the bucket (moto has no AWS::CloudFront::Distribution)", e.distribution)
+	if err := e.createAlarm(ctx); err != nil {
+		return err
+	}
+	logf("emulated: alarm %q in OK (moto has no AWS::CloudWatch::Alarm)", e.alarm)
+	targets, err := e.registerTargets(ctx)
+	if err != nil {
+		return err
+	}
+	logf("emulated: IP targets %s registered in the blue and green target groups: on AWS, ECS registers each task's IP;"+
+		" moto's services are not behind their target groups, and the health gates want a healthy target", targets)
+	return nil
+}
+
+func (e *env) createDistribution(ctx context.Context) (string, error) {
+	bucket := e.outputs["BucketName"]
+	origin := "s3-" + bucket
+	out, err := cloudfront.NewFromConfig(e.aws).CreateDistribution(ctx, &cloudfront.CreateDistributionInput{
+		DistributionConfig: &cftypes.DistributionConfig{
+			CallerReference:   aws.String("ferry-demo-" + bucket),
+			Comment:           aws.String("hello static site (ferry demo)"),
+			Enabled:           aws.Bool(true),
+			DefaultRootObject: aws.String("index.html"),
+			Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{
+				Id:             aws.String(origin),
+				DomainName:     aws.String(bucket + ".s3." + region + ".amazonaws.com"),
+				OriginPath:     aws.String("/" + e.outputs["SitePrefix"]),
+				S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
+			}}},
+			DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{
+				TargetOriginId:       aws.String(origin),
+				ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps,
+				CachePolicyId:        aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6"), // CachingOptimized, as in the template
+			},
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("creating the CloudFront distribution: %w", err)
+	}
+	return aws.ToString(out.Distribution.Id), nil
+}
+
+func (e *env) createAlarm(ctx context.Context) error {
+	e.alarm = e.outputs["AlarmName"]
+	cw := cloudwatch.NewFromConfig(e.aws, awsauth.CloudWatchQuery)
+	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+		AlarmName:          aws.String(e.alarm),
+		Namespace:          aws.String("AWS/ApplicationELB"),
+		MetricName:         aws.String("HTTPCode_Target_5XX_Count"),
+		Dimensions:         []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String(e.outputs["GreenTargetGroupArn"])}},
+		Statistic:          cwtypes.StatisticSum,
+		Period:             aws.Int32(60),
+		EvaluationPeriods:  aws.Int32(1),
+		Threshold:          aws.Float64(5),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+		TreatMissingData:   aws.String("notBreaching"),
+	}); err != nil {
+		return fmt.Errorf("creating alarm %q: %w", e.alarm, err)
+	}
+	if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+		AlarmName: aws.String(e.alarm), StateValue: cwtypes.StateValueOk, StateReason: aws.String("ferry demo"),
+	}); err != nil {
+		return fmt.Errorf("setting alarm %q to OK: %w", e.alarm, err)
+	}
+	return nil
+}
+
+// registerTargets puts one IP target (in the stack's first subnet) in each
+// target group; moto reports IP targets healthy.
+func (e *env) registerTargets(ctx context.Context) (string, error) {
+	c := elb.NewFromConfig(e.aws)
+	var ips []string
+	for i, tg := range []string{e.outputs["BlueTargetGroupArn"], e.outputs["GreenTargetGroupArn"]} {
+		ip := fmt.Sprintf("10.42.0.%d", 10*(i+1))
+		if _, err := c.RegisterTargets(ctx, &elb.RegisterTargetsInput{
+			TargetGroupArn: aws.String(tg),
+			Targets:        []elbtypes.TargetDescription{{Id: aws.String(ip), Port: aws.Int32(8080)}},
+		}); err != nil {
+			return "", fmt.Errorf("registering %s in %q: %w", ip, tg, err)
+		}
+		ips = append(ips, ip)
+	}
+	return strings.Join(ips, ", "), nil
+}
+
+// pushBase pushes the base of the daemonless build: an image with no layer
+// (FROM scratch) for linux/amd64, the same bytes every time.
+func (e *env) pushBase(ctx context.Context) error {
+	img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
+		OS: "linux", Architecture: "amd64",
+		RootFS: v1.RootFS{Type: "layers"},
+	})
+	if err != nil {
+		return err
+	}
+	e.baseImage = e.regHost + "/" + baseRepo + ":" + baseTag
+	ref, err := name.ParseReference(e.baseImage)
+	if err != nil {
+		return err
+	}
+	if err := remote.Write(ref, img, remote.WithContext(ctx), remote.WithAuth(&authn.Basic{Username: e.regUser, Password: e.regPass})); err != nil {
+		return fmt.Errorf("pushing the base image %q: %w", e.baseImage, err)
+	}
+	return nil
+}
+
+// weights reads the listener's blue and green weights.
+func (e *env) weights(ctx context.Context) (traffic.Weights, error) {
+	out, err := elb.NewFromConfig(e.aws).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{e.outputs["ListenerArn"]}})
+	if err != nil {
+		return traffic.Weights{}, fmt.Errorf("describing the listener: %w", err)
+	}
+	for _, l := range out.Listeners {
+		for _, a := range l.DefaultActions {
+			if a.ForwardConfig == nil {
+				continue
+			}
+			var w traffic.Weights
+			for _, tg := range a.ForwardConfig.TargetGroups {
+				switch aws.ToString(tg.TargetGroupArn) {
+				case e.outputs["BlueTargetGroupArn"]:
+					w.Blue = aws.ToInt32(tg.Weight)
+				case e.outputs["GreenTargetGroupArn"]:
+					w.Green = aws.ToInt32(tg.Weight)
+				}
+			}
+			return w, nil
+		}
+	}
+	return traffic.Weights{}, errors.New("the listener has no weighted forward action")
+}
+
+// sink is the webhook endpoint notify posts to; it keeps every payload.
+type sink struct {
+	url string
+
+	mu    sync.Mutex
+	posts []map[string]any
+}
+
+func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var payload map[string]any
+	if err == nil {
+		err = json.Unmarshal(body, &payload)
+	}
+	if err != nil {
+		http.Error(w, "want a JSON object: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.posts = append(s.posts, payload)
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// received returns the payloads posted so far.
+func (s *sink) received() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]any(nil), s.posts...)
+}
