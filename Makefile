@@ -6,7 +6,7 @@
 #                    (IMAGE_FLAGS=-run=false skips running it with chroot, which needs root)
 #   make dev-up      a detached local AWS stack (moto) in .dev/; load it with: set -a; . .dev/env; set +a
 #   make dev-down    stop it
-#   make demo        build, then run bin/ferry against a private moto
+#   make demo        build, then the main job twice against a private moto (.dev/demo-summary.md)
 #   make fuzz        every fuzz target for FUZZTIME (default 2m) each
 #   make bench       ferry vs the anchor tools (crane push), medians and ratios
 #   make bench-sync  ferry sync-s3-cloudfront vs aws s3 sync through a 20 ms proxy to moto (~15 min)
@@ -128,9 +128,13 @@ dev-up:
 dev-down:
 	$(DEVSTACK) down
 
+# The main job end to end, twice, on a private local stack (moto, an
+# in-memory registry, a webhook sink) with the reference infrastructure:
+# build, push, deploy, traffic to green, site sync, notify. Fails unless the
+# second run changes nothing; writes .dev/demo-summary.md (DEMO_FLAGS=-summary FILE).
 .PHONY: demo
 demo: build
-	$(DEVSTACK) exec -- sh -c './bin/ferry whoami && ./bin/ferry whoami --output json'
+	$(GO) run ./internal/demo -ferry bin/ferry $(DEMO_FLAGS)
 
 .PHONY: generate
 generate:
