@@ -42,7 +42,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ferry-ci/ferry/internal/moto"
-	"github.com/ferry-ci/ferry/internal/motoproxy"
+	"github.com/ferry-ci/ferry/internal/faultproxy"
 )
 
 func main() {
@@ -112,7 +112,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer m.Stop()
-	proxy, err := motoproxy.Start(m.Endpoint, motoproxy.Options{Delay: c.delay})
+	proxy, err := faultproxy.Serve(m.Endpoint, faultproxy.Options{Latency: c.delay})
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func verdict(ok bool) string {
 
 // runScenarios runs the three scenarios with one tool on a fresh bucket
 // and a fresh copy of the site.
-func runScenarios(ctx context.Context, c config, tool string, i int, work string, sizes []int64, motoEndpoint string, proxy *motoproxy.Proxy, direct *s3.Client) ([]measure, error) {
+func runScenarios(ctx context.Context, c config, tool string, i int, work string, sizes []int64, motoEndpoint string, proxy *faultproxy.Proxy, direct *s3.Client) ([]measure, error) {
 	bucket := fmt.Sprintf("bench-%s-%d", tool, i)
 	if _, err := direct.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		return nil, err
@@ -224,12 +224,12 @@ func runScenarios(ctx context.Context, c config, tool string, i int, work string
 		var cmd *exec.Cmd
 		switch tool {
 		case "ferry":
-			cmd = exec.CommandContext(ctx, c.ferry, append([]string{"sync-s3-cloudfront", "--source", dir, "--bucket", bucket, "--aws-endpoint-url", proxy.Endpoint}, strings.Fields(c.extra)...)...)
+			cmd = exec.CommandContext(ctx, c.ferry, append([]string{"sync-s3-cloudfront", "--source", dir, "--bucket", bucket, "--aws-endpoint-url", proxy.URL}, strings.Fields(c.extra)...)...)
 		default:
-			cmd = exec.CommandContext(ctx, c.aws, "--endpoint-url", proxy.Endpoint, "s3", "sync", dir, "s3://"+bucket+"/", "--only-show-errors", "--no-progress")
+			cmd = exec.CommandContext(ctx, c.aws, "--endpoint-url", proxy.URL, "s3", "sync", dir, "s3://"+bucket+"/", "--only-show-errors", "--no-progress")
 		}
 		cmd.Env = append(os.Environ(), "HOME="+home, "AWS_CONFIG_FILE="+filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "none"))
-		cmd.Env = append(cmd.Env, moto.Env(proxy.Endpoint)...)
+		cmd.Env = append(cmd.Env, moto.Env(proxy.URL)...)
 		proxy.Reset()
 		start := time.Now()
 		output, err := cmd.CombinedOutput()
@@ -238,7 +238,7 @@ func runScenarios(ctx context.Context, c config, tool string, i int, work string
 			return nil, fmt.Errorf("%s: %v\n%s", scenarios[s], err, lastLines(string(output), 20))
 		}
 		st := proxy.Stats()
-		out = append(out, measure{took: took, requests: st.Requests, bytes: st.BodyBytes})
+		out = append(out, measure{took: took, requests: int64(st.Requests), bytes: st.BodyBytes})
 	}
 	// Both tools must leave the same objects.
 	n, err := countObjects(ctx, direct, bucket)

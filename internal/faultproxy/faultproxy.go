@@ -39,6 +39,8 @@ const (
 	// ResetAfter forwards the call, then resets the connection instead of
 	// answering: the upstream applied the call, the client never learns.
 	ResetAfter
+	// Forbidden answers 403 AccessDenied: a failure no retry mends.
+	Forbidden
 )
 
 func (f Fault) String() string {
@@ -55,6 +57,8 @@ func (f Fault) String() string {
 		return "reset"
 	case ResetAfter:
 		return "reset-after"
+	case Forbidden:
+		return "403"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
@@ -127,13 +131,15 @@ type Options struct {
 type Proxy struct {
 	URL string
 
-	upstream *url.URL
-	rp       *httputil.ReverseProxy
-	mu       sync.Mutex
-	opts     Options
-	rng      *rand.Rand
-	calls    []Call
-	counts   map[string]int
+	upstream  *url.URL
+	rp        *httputil.ReverseProxy
+	srv       *httptest.Server
+	bodyBytes int64
+	mu        sync.Mutex
+	opts      Options
+	rng       *rand.Rand
+	calls     []Call
+	counts    map[string]int
 }
 
 // New starts a proxy to upstream on loopback, stopped when t ends.
@@ -147,6 +153,49 @@ func New(t testing.TB, upstream string, o Options) *Proxy {
 	t.Cleanup(srv.Close)
 	p.URL = srv.URL
 	return p
+}
+
+// Serve starts a proxy to upstream on loopback outside a test (a bench);
+// Close stops it.
+func Serve(upstream string, o Options) (*Proxy, error) {
+	p, err := NewProxy(upstream, o)
+	if err != nil {
+		return nil, err
+	}
+	p.srv = httptest.NewServer(p)
+	p.URL = p.srv.URL
+	return p, nil
+}
+
+// Close stops a proxy started by [Serve].
+func (p *Proxy) Close() {
+	if p.srv != nil {
+		p.srv.Close()
+	}
+}
+
+// Stats count what went through the proxy since it started or since
+// [Proxy.Reset].
+type Stats struct {
+	Requests  int
+	BodyBytes int64          // request bodies (uploads)
+	ByMethod  map[string]int // requests per HTTP method
+	Faulted   int            // calls answered with a fault
+}
+
+// Stats returns the counts of the calls recorded.
+func (p *Proxy) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := Stats{ByMethod: map[string]int{}, BodyBytes: p.bodyBytes}
+	for _, c := range p.calls {
+		st.Requests++
+		st.ByMethod[c.Method]++
+		if c.Fault != None {
+			st.Faulted++
+		}
+	}
+	return st
 }
 
 // NewProxy returns the proxy handler, for callers that serve it
@@ -210,7 +259,7 @@ func (p *Proxy) Faults() map[Fault]int {
 func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.calls, p.counts = nil, map[string]int{}
+	p.calls, p.counts, p.bodyBytes = nil, map[string]int{}, 0
 }
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -256,6 +305,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.Fault = fault
 	idx := len(p.calls)
 	p.calls = append(p.calls, c)
+	p.bodyBytes += int64(len(body))
 	p.mu.Unlock()
 
 	if o.Latency > 0 {
@@ -271,7 +321,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.mu.Unlock()
 	}
 	switch fault {
-	case Throttle, ServerError, Unavailable:
+	case Throttle, ServerError, Unavailable, Forbidden:
 		status := writeFault(w, c, fault)
 		record(status, 0)
 	case Reset:
@@ -330,6 +380,8 @@ func writeFault(w http.ResponseWriter, c Call, f Fault) int {
 		status, code, msg = http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."
 	case Unavailable:
 		status, code, msg = http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable. Please try again."
+	case Forbidden:
+		status, code, msg = http.StatusForbidden, "AccessDenied", "Access Denied"
 	}
 	h := w.Header()
 	h.Set("X-Amzn-Requestid", "faultproxy-0000")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,7 +20,7 @@ import (
 	"github.com/ferry-ci/ferry/internal/actiontest"
 	"github.com/ferry-ci/ferry/internal/cdntest"
 	"github.com/ferry-ci/ferry/internal/moto"
-	"github.com/ferry-ci/ferry/internal/motoproxy"
+	"github.com/ferry-ci/ferry/internal/faultproxy"
 	"github.com/ferry-ci/ferry/pkg/s3sync"
 )
 
@@ -242,20 +241,16 @@ func TestSyncS3CloudFrontFailedUpload(t *testing.T) {
 	t.Parallel()
 	f := newSiteFixture(t)
 	f.put(t, "site/stale.txt", "old")
-	proxy, err := motoproxy.Start(f.endpoint, motoproxy.Options{Fail: func(r *http.Request) int {
-		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/site/assets/app.js") {
-			return http.StatusForbidden
+	proxy := faultproxy.New(t, f.endpoint, faultproxy.Options{Script: func(c faultproxy.Call, _ int) faultproxy.Fault {
+		if c.Action == "PutObject" && strings.HasSuffix(c.Path, "/site/assets/app.js") {
+			return faultproxy.Forbidden
 		}
-		return 0
+		return faultproxy.None
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proxy.Close() })
 	res := actiontest.Exec(context.Background(), t, actiontest.Run{
 		Args: []string{"sync-s3-cloudfront", "--source", f.dir, "--bucket", f.bucket, "--prefix", "site", "--delete",
 			"--distribution-id", f.distribution, "--concurrency", "1"},
-		Env: trafficEnv(proxy.Endpoint),
+		Env: trafficEnv(proxy.URL),
 	})
 	if res.Code != 1 {
 		t.Fatalf("exit code: want 1, have %d\n%s", res.Code, res.Stderr)
@@ -277,7 +272,7 @@ func TestSyncS3CloudFrontFailedUpload(t *testing.T) {
 			t.Errorf("%s was written after the failure", k)
 		}
 	}
-	if proxy.Stats().Failed != 1 {
+	if proxy.Stats().Faulted != 1 {
 		t.Errorf("want exactly one refused PUT, have %+v", proxy.Stats())
 	}
 	for _, w := range []string{"uploaded=1", "deleted=0", `changed-files=["site/assets/app.css"]`} {
