@@ -41,8 +41,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/ferry-ci/ferry/internal/moto"
 	"github.com/ferry-ci/ferry/internal/faultproxy"
+	"github.com/ferry-ci/ferry/internal/moto"
 )
 
 func main() {

@@ -19,8 +19,8 @@ import (
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
 	"github.com/ferry-ci/ferry/internal/cdntest"
-	"github.com/ferry-ci/ferry/internal/moto"
 	"github.com/ferry-ci/ferry/internal/faultproxy"
+	"github.com/ferry-ci/ferry/internal/moto"
 	"github.com/ferry-ci/ferry/pkg/s3sync"
 )
 
