@@ -3,16 +3,13 @@ package action_test
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ferry-ci/ferry/internal/golden"
 	"github.com/ferry-ci/ferry/pkg/action"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the current output")
 
 const image = "docker://ghcr.io/ferry-ci/ferry:v1.2.3"
 
@@ -36,25 +33,10 @@ func notifySpec() action.Spec {
 	}
 }
 
-// golden compares have with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, have []byte) {
+// goldenFile compares have with testdata/name (-update rewrites it).
+func goldenFile(t *testing.T, name string, have []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, have, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/action -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(have, want) {
-		t.Errorf("%s differs from the output (go test -update rewrites it)\n--- want\n%s\n--- have\n%s", path, want, have)
-	}
+	golden.Check(t, filepath.Join("testdata", name), have)
 }
 
 func TestGolden(t *testing.T) {
@@ -85,7 +67,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.file, have)
+			goldenFile(t, tt.file, have)
 		})
 	}
 }
@@ -96,7 +78,7 @@ func TestHelpMatchesWriteHelp(t *testing.T) {
 	if !errors.Is(err, action.ErrHelp) {
 		t.Fatalf("New: want ErrHelp, have %v", err)
 	}
-	golden(t, "demo/help.txt", s.stdout.Bytes())
+	goldenFile(t, "demo/help.txt", s.stdout.Bytes())
 }
 
 func TestGeneratedHeader(t *testing.T) {
@@ -199,7 +181,7 @@ func TestSpliceTable(t *testing.T) {
 	if err != nil || again != have {
 		t.Errorf("SpliceTable twice: want no change, have %q (%v)", again, err)
 	}
-	golden(t, "demo/README.md", []byte(have))
+	goldenFile(t, "demo/README.md", []byte(have))
 
 	for _, bad := range []struct{ name, readme string }{
 		{"no markers", "# ferry demo\n\nno table here\n"},

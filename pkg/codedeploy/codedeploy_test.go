@@ -3,8 +3,6 @@ package codedeploy_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,10 +12,9 @@ import (
 	cd "github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
+	"github.com/ferry-ci/ferry/internal/golden"
 	"github.com/ferry-ci/ferry/pkg/codedeploy"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fake is CodeDeploy as far as a deployment goes (moto keeps every
 // deployment at Created). It walks a script of statuses, one per
@@ -65,19 +62,7 @@ func TestAppSpecGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "appspec.json")
-	if *update {
-		if err := os.WriteFile(path, []byte(have+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != have+"\n" {
-		t.Errorf("AppSpec:\nwant\n%s\nhave\n%s", want, have)
-	}
+	golden.Check(t, filepath.Join("testdata", "appspec.json"), []byte(have+"\n"))
 	if _, err := codedeploy.AppSpec(codedeploy.Request{ContainerPort: 70000}); err == nil || !strings.Contains(err.Error(), "a task definition ARN, a container name, a container port from 1 to 65535, not 70000") {
 		t.Errorf("incomplete request: want every missing part named, have %v", err)
 	}

@@ -2,9 +2,7 @@ package commands
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,11 +11,10 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ferry-ci/ferry/internal/golden"
 	"github.com/ferry-ci/ferry/pkg/ecs"
 	"github.com/ferry-ci/ferry/pkg/s3sync"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestDeploySummaryGolden renders the job summary of a deploy where one of
 // two services crash-looped and both were rolled back.
@@ -49,19 +46,7 @@ func TestDeploySummaryGolden(t *testing.T) {
 			Err: fmt.Errorf("rolled back after service \"web\" failed: %w", ecs.ErrRolledBack)},
 	}
 	have := deploySummary(renders, outcomes)
-	path := filepath.Join("testdata", "deploy-failure-summary.md")
-	if *update {
-		if err := os.WriteFile(path, []byte(have), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != have {
-		t.Errorf("summary differs from %s (run go test -update):\nwant\n%s\nhave\n%s", path, want, have)
-	}
+	golden.Check(t, filepath.Join("testdata", "deploy-failure-summary.md"), []byte(have))
 }
 
 // TestSyncSummaryGolden renders the job summary of a sync whose upload
@@ -82,17 +67,5 @@ func TestSyncSummaryGolden(t *testing.T) {
 	paths := []string{"/assets/*", "/fonts/inter.woff2"}
 	runErr := errors.New(`1 of 109 writes failed: uploading "dist/index.html" to s3://www-example/prod/index.html: AccessDenied`)
 	have := syncSummary(si, "s3://www-example/prod/", res, paths, "I2J0I21PCUYOIK", runErr)
-	path := filepath.Join("testdata", "sync-failure-summary.md")
-	if *update {
-		if err := os.WriteFile(path, []byte(have), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != have {
-		t.Errorf("summary differs from %s (run go test -update):\nwant\n%s\nhave\n%s", path, want, have)
-	}
+	golden.Check(t, filepath.Join("testdata", "sync-failure-summary.md"), []byte(have))
 }

@@ -3,14 +3,12 @@ package ecr
 import (
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the current output")
+	"github.com/ferry-ci/ferry/internal/golden"
+)
 
 func TestRepositoryOptionsValidate(t *testing.T) {
 	t.Parallel()
@@ -93,19 +91,7 @@ func TestEnsureRepositoryValidatesFirst(t *testing.T) {
 func TestLifecyclePolicyGolden(t *testing.T) {
 	t.Parallel()
 	have := LifecyclePolicy(30)
-	path := filepath.Join("testdata", "lifecycle-keep-30.json")
-	if *update {
-		if err := os.WriteFile(path, []byte(have), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if have != string(want) {
-		t.Errorf("LifecyclePolicy(30)\nhave:\n%s\nwant (%s):\n%s", have, path, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "lifecycle-keep-30.json"), []byte(have))
 	if !json.Valid([]byte(have)) {
 		t.Errorf("LifecyclePolicy(30) is not valid JSON:\n%s", have)
 	}

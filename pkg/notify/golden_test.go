@@ -4,35 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"html"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ferry-ci/ferry/internal/golden"
 	"github.com/ferry-ci/ferry/pkg/notify"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the current output")
-
-// golden compares have with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, have []byte) {
+// goldenFile compares have with testdata/name (-update rewrites it).
+func goldenFile(t *testing.T, name string, have []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, have, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/notify -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(have, want) {
-		t.Errorf("%s differs from the payload sent (go test -update rewrites it)\n--- want\n%s\n--- have\n%s", path, want, have)
-	}
+	golden.Check(t, filepath.Join("testdata", name), have)
 }
 
 // pretty indents the JSON bodies of the requests, as one document.
@@ -167,7 +152,7 @@ func TestGoldenPayloads(t *testing.T) {
 				if ct := reqs[0].Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 					t.Errorf("Content-Type: want JSON, have %q", ct)
 				}
-				golden(t, tt.name+"-"+string(status)+".golden.json", pretty(t, reqs))
+				goldenFile(t, tt.name+"-"+string(status)+".golden.json", pretty(t, reqs))
 				if have := tt.text(t, reqs[0].Body); have != hostile {
 					t.Errorf("the message as %s displays it:\nwant %q\nhave %q", tt.name, hostile, have)
 				}
@@ -214,6 +199,6 @@ func TestGoldenComment(t *testing.T) {
 		if !strings.HasPrefix(body, "<!-- ferry:notify:deploy/web -->\n") || !strings.Contains(body, "\n"+hostile+"\n") {
 			t.Errorf("comment: want the marker first and the message verbatim:\n%s", body)
 		}
-		golden(t, "comment-"+string(status)+".golden.md", []byte(body))
+		goldenFile(t, "comment-"+string(status)+".golden.md", []byte(body))
 	}
 }

@@ -2,7 +2,6 @@ package taskdef
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,27 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ferry-ci/ferry/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the current output")
-
-// golden compares have with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, have []byte) {
+// goldenFile compares have with testdata/name (-update rewrites it).
+func goldenFile(t *testing.T, name string, have []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, have, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != string(have) {
-		t.Errorf("%s differs (run go test -update to accept):\n%s", path, lineDiff(string(want), string(have)))
-	}
+	golden.Check(t, filepath.Join("testdata", name), have)
 }
 
 func lineDiff(want, have string) string {
@@ -100,7 +86,7 @@ func TestParseShapes(t *testing.T) {
 					t.Errorf("canonical output keeps read-only key %q", ro)
 				}
 			}
-			golden(t, strings.TrimSuffix(name, ".json")+".golden.json", []byte(c))
+			goldenFile(t, strings.TrimSuffix(name, ".json")+".golden.json", []byte(c))
 		})
 	}
 }
@@ -323,7 +309,7 @@ func TestRender(t *testing.T) {
 	if after := string(canonical(t, in)); after != before {
 		t.Errorf("Render changed its input:\n%s", lineDiff(before, after))
 	}
-	golden(t, "render.golden.json", canonical(t, out))
+	goldenFile(t, "render.golden.json", canonical(t, out))
 
 	// Render with no overrides is a copy that sorts env and secrets.
 	same, err := Render(in, Overrides{})
