@@ -335,3 +335,42 @@ check:
 		t.Errorf("service runs %s, want %s", have, want)
 	}
 }
+
+// TestGitLabComponentSync runs the sync-s3-cloudfront component: a site to
+// a bucket prefix behind a distribution; a later job reads the counts from
+// the dotenv report.
+func TestGitLabComponentSync(t *testing.T) {
+	t.Parallel()
+	gitlabCILocal(t)
+	f := newSiteFixture(t)
+	dir := gitlabProject(t, `stages: [deploy, verify]
+include:
+  - local: templates/sync-s3-cloudfront.yml
+    inputs:
+      source: `+f.dir+`
+      bucket: `+f.bucket+`
+      prefix: site
+      delete: true
+      distribution-id: `+f.distribution+`
+      aws-region: us-east-1
+      aws-endpoint-url: `+f.endpoint+`
+
+check:
+  stage: verify
+  needs: [ferry-sync-s3-cloudfront]
+  script:
+    - 'echo "uploaded=$UPLOADED deleted=$DELETED invalidation=$INVALIDATION_ID"'
+    - 'test "$UPLOADED" = 5 && test -n "$INVALIDATION_ID"'
+`)
+	out, code := runGitLab(t, dir, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing")
+	if code != 0 {
+		t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
+	}
+	wantJobs(t, out, "ferry-sync-s3-cloudfront", "check")
+	have := f.contents(t)
+	for _, k := range []string{"site/index.html", "site/about/index.html", "site/assets/app.js", "site/assets/app.css", "site/robots.txt"} {
+		if _, ok := have[k]; !ok {
+			t.Errorf("%s: not in the bucket after the pipeline (have %d objects)", k, len(have))
+		}
+	}
+}
