@@ -152,6 +152,7 @@ func sigtermScenarios() []scenario {
 		{name: "during blob upload", action: "build-push-ecr", registry: true, setup: pushSIGTERM},
 		{name: "while waiting for the rollouts", action: "deploy-ecs", setup: deploySIGTERM},
 		{name: "while baking between steps", action: "redirect-traffic", setup: trafficSIGTERM},
+		{name: "with uploads in flight", action: "sync-s3-cloudfront", setup: syncSIGTERM},
 	}
 }
 

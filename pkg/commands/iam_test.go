@@ -27,6 +27,9 @@ var unobservable = map[string]string{
 	// no API call of their own.
 	"codedeploy:GetDeploymentConfig":         "CreateDeployment reads the deployment group's config",
 	"codedeploy:RegisterApplicationRevision": "CreateDeployment registers the AppSpec revision",
+	// Only a failed multipart upload (files above 64 MiB) is aborted; the
+	// scenarios keep to small sites.
+	"s3:AbortMultipartUpload": "cleanup of a failed multipart upload of a file above 64 MiB",
 }
 
 // exempt are calls the role's policy does not govern.
@@ -35,13 +38,29 @@ var exempt = map[string]string{
 	"sts:GetCallerIdentity":         "needs no permission",
 }
 
-// iamName is the IAM action a recorded call needs: registry requests are
-// authorized as the ECR actions faultproxy names them after.
-func iamName(c faultproxy.Call) string {
-	if c.Service == "registry" {
-		return "ecr:" + c.Action
+// s3Actions are the IAM actions S3 operations need where the names differ
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html).
+var s3Actions = map[string][]string{
+	"ListObjectsV2":           {"s3:ListBucket"},
+	"HeadObject":              {"s3:GetObject"},
+	"CopyObject":              {"s3:GetObject", "s3:PutObject"},
+	"CreateMultipartUpload":   {"s3:PutObject"},
+	"UploadPart":              {"s3:PutObject"},
+	"CompleteMultipartUpload": {"s3:PutObject"},
+	"DeleteObjects":           {"s3:DeleteObject"},
+}
+
+// iamNames are the IAM actions a recorded call needs: registry requests
+// are authorized as the ECR actions faultproxy names them after, S3
+// operations as s3Actions says.
+func iamNames(c faultproxy.Call) []string {
+	switch {
+	case c.Service == "registry":
+		return []string{"ecr:" + c.Action}
+	case c.Service == "s3" && s3Actions[c.Action] != nil:
+		return s3Actions[c.Action]
 	}
-	return c.Name()
+	return []string{c.Name()}
 }
 
 // TestScenarios runs every scenario of every action once through the fault
@@ -72,7 +91,9 @@ func TestScenarios(t *testing.T) {
 					calls = append(calls, w.regp.Calls()...)
 				}
 				for _, c := range calls {
-					used[s.action][iamName(c)] = true
+					for _, a := range iamNames(c) {
+						used[s.action][a] = true
+					}
 				}
 			})
 		}

@@ -214,7 +214,7 @@ func (r run) verify(t *testing.T, res actiontest.Result) {
 
 // scenarios lists every scenario of every action.
 func scenarios() []scenario {
-	return slices.Concat(pushScenarios(), deployScenarios(), trafficScenarios())
+	return slices.Concat(pushScenarios(), deployScenarios(), trafficScenarios(), syncScenarios())
 }
 
 // failCall faults every call named name (service:Action) whose body
