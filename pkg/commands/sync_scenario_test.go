@@ -147,7 +147,9 @@ func syncSIGTERM(t *testing.T, w *world) run {
 	f := newSiteFixture(t)
 	f.put(t, "site/stale.txt", "old")
 	rv := newRendezvous()
-	page := func(c faultproxy.Call, _ int) bool { return c.Action == "PutObject" && strings.HasSuffix(c.Path, ".html") }
+	page := func(c faultproxy.Call, _ int) bool {
+		return c.Action == "PutObject" && strings.HasSuffix(c.Path, ".html")
+	}
 	held := rv.script(page)
 	return run{
 		with: map[string]string{"source": f.dir, "bucket": f.bucket, "prefix": "site", "delete": "true", "timeout": "2m"},
