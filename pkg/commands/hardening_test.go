@@ -160,6 +160,10 @@ func sigtermScenarios() []scenario {
 // "cancelled" and leaves its documented safe state.
 func TestSIGTERM(t *testing.T) {
 	t.Parallel()
+	t.Run("notify/while a provider answers", func(t *testing.T) {
+		t.Parallel()
+		notifySIGTERM(t)
+	})
 	for _, s := range sigtermScenarios() {
 		t.Run(s.action+"/"+s.name, func(t *testing.T) {
 			t.Parallel()
@@ -288,6 +292,10 @@ func trafficSIGTERM(t *testing.T, w *world) run {
 // credentials; TestChaos the chaos ones with static keys.)
 func TestSecretLeaks(t *testing.T) {
 	t.Parallel()
+	t.Run("notify/every destination, two failing", func(t *testing.T) {
+		t.Parallel()
+		notifyLeaks(t)
+	})
 	for _, s := range scenarios() {
 		if !s.leaks {
 			continue

@@ -387,6 +387,7 @@ func runNotify(ctx context.Context, rt *action.Runtime, b Build) error {
 	if err := in.Err(); err != nil {
 		return err
 	}
+	signalled := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -403,16 +404,19 @@ func runNotify(ctx context.Context, rt *action.Runtime, b Build) error {
 
 	var sent, failed int
 	var errs []error
+	var sentTo, notSent []string
 	outputs := [][2]string{}
 	for _, r := range results {
 		if r.Err != nil {
 			failed++
+			notSent = append(notSent, r.Destination)
 			err := timedOut(ctx, r.Err, timeout)
 			errs = append(errs, err)
 			rt.Warn("notification failed: " + err.Error())
 			continue
 		}
 		sent++
+		sentTo = append(sentTo, r.Destination)
 		rt.Logger().Info("notified", "destination", r.Destination, "action", r.Action, "requests", r.Requests)
 		if r.Destination == (notify.SlackBot{}).Name() {
 			outputs = append(outputs, [2]string{"slack-ts", r.ID}, [2]string{"slack-channel", r.Channel})
@@ -425,6 +429,17 @@ func runNotify(ctx context.Context, rt *action.Runtime, b Build) error {
 	}
 	if err := rt.Summary(notifySummary(plan.message, results)); err != nil {
 		return err
+	}
+	// Cancelled (SIGTERM): whatever fail-on-error says, the run ends as
+	// cancelled, saying what was sent before.
+	if signalled.Err() != nil {
+		none := func(names []string) string {
+			if len(names) == 0 {
+				return "none"
+			}
+			return strings.Join(names, ", ")
+		}
+		return fmt.Errorf("notified: %s; not notified: %s: %w", none(sentTo), none(notSent), signalled.Err())
 	}
 	if failed > 0 && plan.failOnError {
 		return fmt.Errorf("%d of %d notifications failed (fail-on-error is true): %w", failed, len(results), errors.Join(errs...))
