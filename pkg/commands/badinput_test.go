@@ -26,6 +26,7 @@ type badFixtures struct {
 	source *registrytest.Server // holds base/runtime:1, linux/amd64 and linux/arm64/v8
 	dir    string               // an empty directory
 	file   string               // a file
+	sink   *sink                // notify's providers: must see no request
 }
 
 // badInput is one refusal: with these inputs the action exits 2, names
@@ -39,6 +40,18 @@ type badInput struct {
 	inputs []string
 	// want are further words stderr must hold.
 	want []string
+	// env is added to the process's environment.
+	env map[string]string
+}
+
+// syncBase and notifyHook are the inputs the sync-s3-cloudfront and
+// notify cases start from.
+func syncBase(f *badFixtures, more ...string) map[string]string {
+	return pairs(map[string]string{"source": f.dir, "bucket": "ferry-bad-input"}, more...)
+}
+
+func notifyHook(f *badFixtures, more ...string) map[string]string {
+	return pairs(map[string]string{"webhook-url": f.sink.URL + "/hook/" + webhookSecret}, more...)
 }
 
 // ecsBase and lbBase are the inputs the deploy-ecs and redirect-traffic
@@ -66,7 +79,7 @@ func in(kv ...string) func(*badFixtures) map[string]string {
 const listenerARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/2"
 
 // badInputs is the table: every refusal of every action, so the count is
-// real. sync-s3-cloudfront and notify add their rows here.
+// real.
 func badInputs() []badInput {
 	return []badInput{
 		// build-push-ecr
@@ -191,6 +204,90 @@ func badInputs() []badInput {
 			inputs: []string{"preset"}, want: []string{"one of preset, blue-weight with green-weight, or steps"}},
 		{action: "redirect-traffic", name: "dry-run not a boolean", with: func(f *badFixtures) map[string]string { return lbBase(f, "preset", "green", "dry-run", "sure") },
 			inputs: []string{"dry-run"}},
+
+		// sync-s3-cloudfront
+		{action: "sync-s3-cloudfront", name: "no source", with: in("bucket", "ferry-bad-input"),
+			inputs: []string{"source"}},
+		{action: "sync-s3-cloudfront", name: "source missing", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "source", filepath.Join(f.dir, "nope"))
+		}, inputs: []string{"source"}, want: []string{"expected an existing directory"}},
+		{action: "sync-s3-cloudfront", name: "source a file", with: func(f *badFixtures) map[string]string { return syncBase(f, "source", f.file) },
+			inputs: []string{"source"}, want: []string{"directory"}},
+		{action: "sync-s3-cloudfront", name: "bucket name", with: func(f *badFixtures) map[string]string { return syncBase(f, "bucket", "Not_A_Bucket") },
+			inputs: []string{"bucket"}},
+		{action: "sync-s3-cloudfront", name: "bad exclude glob", with: func(f *badFixtures) map[string]string { return syncBase(f, "exclude", "**/*.map\n[bad") },
+			inputs: []string{"exclude"}, want: []string{"expected a valid glob", `"[bad"`}},
+		{action: "sync-s3-cloudfront", name: "cache-control line without =", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "cache-control", "**/*.html=no-cache\nno-glob")
+		}, inputs: []string{"cache-control"}, want: []string{"line 2: expected glob=value", `"no-glob"`}},
+		{action: "sync-s3-cloudfront", name: "cache-control glob absolute", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "cache-control", "/index.html=no-cache")
+		}, inputs: []string{"cache-control"}, want: []string{"line 1: expected a glob relative to the source directory"}},
+		{action: "sync-s3-cloudfront", name: "compress value", with: func(f *badFixtures) map[string]string { return syncBase(f, "compress", "**/*.js=zstd") },
+			inputs: []string{"compress"}, want: []string{`line 1: expected "gzip" or "br"`, `"zstd"`}},
+		{action: "sync-s3-cloudfront", name: "content-type value", with: func(f *badFixtures) map[string]string { return syncBase(f, "content-type", "*.x=bad type") },
+			inputs: []string{"content-type"}, want: []string{"line 1: expected a media type"}},
+		{action: "sync-s3-cloudfront", name: "invalidation-max-paths 0", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "invalidation-max-paths", "0")
+		}, inputs: []string{"invalidation-max-paths"}, want: []string{"expected 1 to 3000, found 0"}},
+		{action: "sync-s3-cloudfront", name: "invalidation-max-paths 3001", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "invalidation-max-paths", "3001")
+		}, inputs: []string{"invalidation-max-paths"}, want: []string{"expected 1 to 3000, found 3001"}},
+		{action: "sync-s3-cloudfront", name: "concurrency 0", with: func(f *badFixtures) map[string]string { return syncBase(f, "concurrency", "0") },
+			inputs: []string{"concurrency"}, want: []string{"expected 1 to 256, found 0"}},
+		{action: "sync-s3-cloudfront", name: "max-delete negative", with: func(f *badFixtures) map[string]string { return syncBase(f, "delete", "true", "max-delete", "-1") },
+			inputs: []string{"max-delete"}, want: []string{"expected 0 or more, found -1"}},
+		{action: "sync-s3-cloudfront", name: "wait without a distribution", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "wait-for-invalidation", "true")
+		}, inputs: []string{"wait-for-invalidation"}, want: []string{"expected distribution-id as well"}},
+		{action: "sync-s3-cloudfront", name: "malformed distribution id", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "distribution-id", "dist-1")
+		}, inputs: []string{"distribution-id"}, want: []string{"expected a CloudFront distribution id"}},
+		{action: "sync-s3-cloudfront", name: "unknown distribution", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "distribution-id", "E0000000000000")
+		}, inputs: []string{"distribution-id"}, want: []string{"no such CloudFront distribution"}},
+
+		// notify: the sink must see no request
+		{action: "notify", name: "telegram token without chat id", with: func(f *badFixtures) map[string]string {
+			return notifyHook(f, "telegram-bot-token", telegramToken, "status", "success")
+		}, inputs: []string{"telegram-chat-id"}, want: []string{"expected a value with telegram-bot-token (a bot sends to a chat), found none"}},
+		{action: "notify", name: "malformed URL", with: in("webhook-url", "hooks.example.com/"+webhookSecret, "status", "success"),
+			inputs: []string{"webhook-url"}, want: []string{"expected an https URL (http only to localhost), found a secret value (not shown)"}},
+		{action: "notify", name: "plain http to another host", with: in("slack-webhook-url", "http://hooks.example.com/"+slackHookSecret, "status", "success"),
+			inputs: []string{"slack-webhook-url"}, want: []string{"found a secret value (not shown) with http://"}},
+		{action: "notify", name: "unknown status", with: func(f *badFixtures) map[string]string { return notifyHook(f, "status", "succeeded") },
+			inputs: []string{"status"}, want: []string{`expected one of "started", "success", "failure", "cancelled", found "succeeded"`}},
+		{action: "notify", name: "no status on the command line", with: func(f *badFixtures) map[string]string { return notifyHook(f) },
+			inputs: []string{"status"}, want: []string{"expected one of started, success, failure, cancelled, found none"}},
+		{action: "notify", name: "GitLab job still running", with: func(f *badFixtures) map[string]string { return notifyHook(f) },
+			env: map[string]string{"GITLAB_CI": "true", "CI_JOB_STATUS": "running"}, inputs: []string{"status"},
+			want: []string{`found none, and CI_JOB_STATUS is "running" (the job's result is known in after_script only)`}},
+		{action: "notify", name: "bad fields line", with: func(f *badFixtures) map[string]string {
+			return notifyHook(f, "status", "success", "fields", "digest=sha256:0\ndigest")
+		}, inputs: []string{"fields"}, want: []string{`line 2: expected key=value, found "digest"`}},
+		{action: "notify", name: "bad template", with: func(f *badFixtures) map[string]string {
+			return notifyHook(f, "status", "success", "message", "{{ .Ref")
+		},
+			inputs: []string{"message"}, want: []string{"expected a Go template"}},
+		{action: "notify", name: "unknown field in title", with: func(f *badFixtures) map[string]string {
+			return notifyHook(f, "status", "success", "title", "{{ .Nope }}")
+		},
+			inputs: []string{"title"}, want: []string{"can't evaluate field Nope"}},
+		{action: "notify", name: "empty title", with: func(f *badFixtures) map[string]string {
+			return notifyHook(f, "status", "success", "title", "{{ .Environment }}")
+		}, inputs: []string{"title"}, want: []string{"expected a template that renders some text (Slack, Discord and Teams need a title), found an empty title"}},
+		{action: "notify", name: "update-message without slack-bot-token", with: func(f *badFixtures) map[string]string {
+			return notifyHook(f, "status", "success", "update-message", "1700000000.000100")
+		}, inputs: []string{"update-message"}, want: []string{"expected slack-bot-token and slack-channel with it"}},
+		{action: "notify", name: "no destination", with: in("status", "success"),
+			want: []string{"no destination: expected at least one of slack-webhook-url"}},
+		{action: "notify", name: "every problem at once", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"telegram-bot-token": "not-a-token", "telegram-chat-id": "chat!", "webhook-url": "ftp://x/" + webhookSecret, "status": "success",
+				"fields": "digest", "title": "{{ .Nope }}", "message": "{{ .Ref", "update-message": "1700000000.000100", "pull-request": "-3",
+				"github-environment": "production"}
+		}, inputs: []string{"telegram-bot-token", "telegram-chat-id", "webhook-url", "fields", "title", "message", "update-message", "pull-request", "github-token"},
+			want: []string{"invalid input (9 problems)", "expected a bot token as BotFather gives it", `expected a numeric chat ID or @channelusername, found "chat!"`,
+				"expected a pull request number or merge request IID, found -3", "expected a token with deployments: write"}},
 	}
 }
 
@@ -211,6 +308,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
+	f.sink = newSink(t)
 	cases := badInputs()
 	t.Logf("%d bad-input cases", len(cases))
 	t.Run("case", func(t *testing.T) {
@@ -220,6 +318,9 @@ func TestBadInput(t *testing.T) {
 				p := faultproxy.New(t, endpoint, faultproxy.Options{})
 				rp := faultproxy.New(t, target.URL, faultproxy.Options{})
 				with := map[string]string{"aws-region": "us-east-1", "aws-endpoint-url": p.URL}
+				if tc.action == "notify" { // no AWS
+					with = map[string]string{}
+				}
 				if tc.action == "build-push-ecr" {
 					with["registry-endpoint"] = strings.TrimPrefix(rp.URL, "http://")
 				}
@@ -228,7 +329,7 @@ func TestBadInput(t *testing.T) {
 				for _, k := range slices.Sorted(maps.Keys(with)) {
 					args = append(args, "--"+k, with[k])
 				}
-				res := actiontest.Exec(context.Background(), t, actiontest.Run{Args: args, Env: staticKeys()})
+				res := actiontest.Exec(context.Background(), t, actiontest.Run{Args: args, Env: merge(staticKeys(), tc.env)})
 				if res.Code != 2 {
 					t.Errorf("exit code: want 2, have %d", res.Code)
 				}
@@ -248,11 +349,15 @@ func TestBadInput(t *testing.T) {
 				if n := len(rp.Calls()); n > 0 {
 					t.Errorf("bad input, yet %d requests to the target registry", n)
 				}
+				checkNoLeaks(t, res, secrets...)
 			})
 		}
 	})
 	if n := f.ecs.revisions(t); n != 1 {
 		t.Errorf("bad input registered %d revisions", n-1)
+	}
+	if n := len(f.sink.Requests("/")); n != 0 {
+		t.Errorf("bad input, yet %d requests to notify's providers", n)
 	}
 	if have := f.lb.Weights(t, f.lb.Listeners[0]); have != (traffic.Weights{Blue: 100, Green: 0}) {
 		t.Errorf("bad input changed the weights to %s", have)
