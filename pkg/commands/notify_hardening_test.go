@@ -23,6 +23,7 @@ func notifySIGTERM(t *testing.T) {
 	reached := make(chan struct{})
 	var once sync.Once
 	var hooks atomic.Int32
+	stop := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/hook/"):
@@ -32,11 +33,12 @@ func notifySIGTERM(t *testing.T) {
 			once.Do(func() { close(reached) })
 			select {
 			case <-r.Context().Done():
-			case <-time.After(time.Minute):
+			case <-stop:
 			}
 		}
 	}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stop) }) // runs first: the held answer ends
 	start := func(cmd *exec.Cmd) {
 		select {
 		case <-reached:

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -204,9 +205,17 @@ func runSyncS3CloudFront(ctx context.Context, rt *action.Runtime, b Build) error
 	if inv != nil && len(res.Applied) > 0 {
 		paths = cdn.Paths(res.ChangedKeys(), origins, si.maxPaths)
 		end := rt.Group(fmt.Sprintf("Invalidate %d paths in %s", len(paths), si.distribution))
+		// Cancelled (SIGTERM) or out of time, the invalidation of what
+		// was written gets a budget of its own: a runner kills the job
+		// seconds after the signal.
+		ictx, icancel := ctx, context.CancelFunc(func() {})
+		if ctx.Err() != nil {
+			ictx, icancel = context.WithTimeout(context.WithoutCancel(ctx), invalidateBudget)
+		}
 		var invErr error
-		id, invErr = inv.Create(ctx, si.distribution, paths)
-		if invErr == nil && si.wait {
+		id, invErr = inv.Create(ictx, si.distribution, paths)
+		icancel()
+		if invErr == nil && si.wait && ctx.Err() == nil {
 			invErr = inv.Wait(ctx, si.distribution, id)
 		}
 		end()
@@ -214,6 +223,9 @@ func runSyncS3CloudFront(ctx context.Context, rt *action.Runtime, b Build) error
 	}
 	return finishSync(rt, si, dest, res, paths, id, timedOut(ctx, runErr, timeout))
 }
+
+// invalidateBudget bounds the invalidation after a cancelled sync.
+const invalidateBudget = 5 * time.Second
 
 // finishSync sets the outputs and writes the summary, whether or not the
 // run succeeded.

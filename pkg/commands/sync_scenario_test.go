@@ -142,7 +142,7 @@ func syncUploadForbidden(t *testing.T, w *world) run {
 // proxy (and kept there a while after the signal, so the process has
 // cancelled by the time it goes on), the second behind it. Nothing is
 // deleted, no manifest is written, the pages are not in the bucket and
-// the assets are whole.
+// the assets are whole. What was written is invalidated all the same.
 func syncSIGTERM(t *testing.T, w *world) run {
 	f := newSiteFixture(t)
 	f.put(t, "site/stale.txt", "old")
@@ -152,7 +152,8 @@ func syncSIGTERM(t *testing.T, w *world) run {
 	}
 	held := rv.script(page)
 	return run{
-		with: map[string]string{"source": f.dir, "bucket": f.bucket, "prefix": "site", "delete": "true", "timeout": "2m"},
+		with: map[string]string{"source": f.dir, "bucket": f.bucket, "prefix": "site", "delete": "true",
+			"distribution-id": f.distribution, "timeout": "2m"},
 		script: func(c faultproxy.Call, n int) faultproxy.Fault {
 			fault := held(c, n)
 			if page(c, n) {
@@ -181,6 +182,11 @@ func syncSIGTERM(t *testing.T, w *world) run {
 				case ok:
 					f.checkWhole(t, key)
 				}
+			}
+			want := []string{"/assets/app.css", "/assets/app.js", "/robots.txt"}
+			invs := cdntest.Invalidations(t, f.endpoint, f.distribution)
+			if len(invs) != 1 || invs[0].ID != res.Outputs["invalidation-id"] || !slices.Equal(invs[0].Paths, want) {
+				t.Errorf("invalidations: want one of %q, id %q, have %+v", want, res.Outputs["invalidation-id"], invs)
 			}
 		},
 	}
