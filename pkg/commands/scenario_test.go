@@ -13,11 +13,11 @@ package commands_test
 // no known secret and nothing the run masked appears unmasked in the log,
 // the outputs or the step summary.
 //
-// Adding an action (sync-s3-cloudfront, notify) is one scenario function
-// per case in a list of its own, added to scenarios() below (mark one
-// chaos, one failing one leaks), a row per refusal in badInputs(), a
-// sigtermScenarios() entry, and its README's IAM policy, which
-// TestScenarios then checks.
+// Adding an action is one scenario function per case in a list of its
+// own, added to scenarios() below (mark one chaos, one failing one leaks),
+// a row per refusal in badInputs(), a sigtermScenarios() entry, and its
+// README's IAM policy, which TestScenarios then checks. notify, which
+// calls no AWS, has its SIGTERM and leak runs in notify_hardening_test.go.
 
 import (
 	"context"
