@@ -159,7 +159,9 @@ func fillDefaults(m map[string]any) {
 				}
 			}
 		}
-		if hc, ok := c["healthCheck"].(map[string]any); ok {
+		// An empty healthCheck is an absent one (empty objects equal
+		// absent ones), so it gets no defaults.
+		if hc, ok := c["healthCheck"].(map[string]any); ok && len(hc) > 0 {
 			for k, v := range map[string]string{"interval": "30", "timeout": "5", "retries": "3"} {
 				if _, ok := hc[k]; !ok {
 					hc[k] = json.Number(v)
