@@ -130,6 +130,35 @@ func loadAWS(ctx context.Context, rt *action.Runtime, o awsauth.Options) (aws.Co
 	return cfg, err
 }
 
+// awsRun is what an AWS command runs with once its inputs passed.
+type awsRun struct {
+	ctx     context.Context // ends at the deadline of input timeout
+	cfg     aws.Config
+	opts    awsauth.Options
+	timeout time.Duration
+}
+
+// startAWS is how every AWS command starts: the shared AWS inputs are
+// checked, then the command's own (plan records its problems in the
+// runtime's inputs), and every problem is reported at once before
+// anything runs; then the run gets its one deadline from input timeout
+// and the AWS config is loaded. The caller defers cancel, never nil.
+func startAWS(ctx context.Context, rt *action.Runtime, b Build, plan func()) (awsRun, context.CancelFunc, error) {
+	in := rt.Inputs()
+	opts := awsOptions(rt, b)
+	plan()
+	timeout := in.Duration("timeout")
+	if err := in.Err(); err != nil {
+		return awsRun{}, func() {}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	cfg, err := loadAWS(ctx, rt, opts)
+	if err != nil {
+		return awsRun{}, cancel, err
+	}
+	return awsRun{ctx: ctx, cfg: cfg, opts: opts, timeout: timeout}, cancel, nil
+}
+
 // timedOut names the timeout input when the run's own deadline ended it.
 func timedOut(ctx context.Context, err error, timeout time.Duration) error {
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {

@@ -218,21 +218,14 @@ func splitCommand(s string) ([]string, error) {
 }
 
 func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
-	in := rt.Inputs()
-	opts := awsOptions(rt, b)
-	plan := planPush(ctx, rt)
-	timeout := in.Duration("timeout")
-	if err := in.Err(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var plan pushPlan
+	run, cancel, err := startAWS(ctx, rt, b, func() { plan = planPush(ctx, rt) })
 	defer cancel()
-	log := rt.Logger()
-
-	cfg, err := loadAWS(ctx, rt, opts)
 	if err != nil {
 		return err
 	}
+	ctx, cfg, opts, timeout := run.ctx, run.cfg, run.opts, run.timeout
+	log := rt.Logger()
 	client := ferryecr.New(ecr.NewFromConfig(cfg), ferryecr.Options{Logger: log, OnSecret: rt.Mask})
 	keychain := client.Keychain(ferryecr.KeychainOptions{
 		RegistryEndpoint: plan.endpoint,

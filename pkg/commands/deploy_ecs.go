@@ -209,20 +209,14 @@ type rendered struct {
 
 func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 	in := rt.Inputs()
-	opts := awsOptions(rt, b)
-	plan := planDeploy(rt)
-	timeout := in.Duration("timeout")
-	if err := in.Err(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var plan deployPlan
+	run, cancel, err := startAWS(ctx, rt, b, func() { plan = planDeploy(rt) })
 	defer cancel()
-	log := rt.Logger()
-
-	cfg, err := loadAWS(ctx, rt, opts)
 	if err != nil {
 		return err
 	}
+	ctx, cfg, timeout := run.ctx, run.cfg, run.timeout
+	log := rt.Logger()
 	client := awsecs.NewFromConfig(cfg)
 	registrar := taskdef.NewRegistrar(client, log)
 	if plan.blueGreen != nil {

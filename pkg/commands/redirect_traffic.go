@@ -111,20 +111,13 @@ func planTraffic(in *action.Values) traffic.Options {
 }
 
 func runRedirectTraffic(ctx context.Context, rt *action.Runtime, b Build) error {
-	in := rt.Inputs()
-	opts := awsOptions(rt, b)
-	plan := planTraffic(in)
-	timeout := in.Duration("timeout")
-	if err := in.Err(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var plan traffic.Options
+	run, cancel, err := startAWS(ctx, rt, b, func() { plan = planTraffic(rt.Inputs()) })
 	defer cancel()
-
-	cfg, err := loadAWS(ctx, rt, opts)
 	if err != nil {
 		return err
 	}
+	ctx, cfg, timeout := run.ctx, run.cfg, run.timeout
 	sw := traffic.New(elb.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg, awsauth.CloudWatchQuery), traffic.Config{Logger: rt.Logger()})
 	title := fmt.Sprintf("Traffic to %s", describeSteps(plan.Steps))
 	if plan.DryRun {

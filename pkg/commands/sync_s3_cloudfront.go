@@ -117,19 +117,13 @@ func planSync(in *action.Values) syncInputs {
 
 func runSyncS3CloudFront(ctx context.Context, rt *action.Runtime, b Build) error {
 	in := rt.Inputs()
-	opts := awsOptions(rt, b)
-	si := planSync(in)
-	timeout := in.Duration("timeout")
-	if err := in.Err(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var si syncInputs
+	run, cancel, err := startAWS(ctx, rt, b, func() { si = planSync(in) })
 	defer cancel()
-
-	cfg, err := loadAWS(ctx, rt, opts)
 	if err != nil {
 		return err
 	}
+	ctx, cfg, timeout := run.ctx, run.cfg, run.timeout
 	log := rt.Logger()
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		// Emulators and private endpoints serve buckets by path, not by
