@@ -135,18 +135,8 @@ func (d *Deployer) DeployBlueGreen(ctx context.Context, sw Switch, bg BlueGreen,
 	if desired != nil {
 		back.DesiredCount = nil // keep the count the update set; the service has no traffic
 	}
-	timeout := o.RollbackTimeout
-	if timeout <= 0 {
-		timeout = DefaultRollbackTimeout
-	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	rctx, cancel := rollbackContext(ctx, o.RollbackTimeout)
 	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		if errors.Is(context.Cause(ctx), context.Canceled) {
-			cancel()
-		}
-	})
-	defer stop()
 	d.log.Info("rolling back", "service", p.Idle, "cluster", bg.Cluster, "task_definition", res.Previous, "reason", err.Error())
 	rb, rerr := d.Deploy(rctx, []Service{back}, Options{Wait: true, MaxFailedTasks: o.MaxFailedTasks})
 	if len(rb) > 0 {

@@ -394,6 +394,22 @@ func (dp *deploy) fail(err error) {
 	dp.out.Finished = dp.d.now()
 }
 
+// rollbackContext is the context of a rollback. The caller's context may
+// be over (a timeout): the rollback gets its own time (0 means
+// DefaultRollbackTimeout), and is cancelled only when the caller's is.
+func rollbackContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		timeout = DefaultRollbackTimeout
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(context.Cause(ctx), context.Canceled) {
+			cancel()
+		}
+	})
+	return rctx, func() { stop(); cancel() }
+}
+
 // rollback updates the service back to its previous task definition and,
 // with Wait, waits for that rollout. culprit is the service that failed
 // (maybe dp itself).
@@ -408,16 +424,8 @@ func (dp *deploy) rollback(ctx context.Context, culprit *deploy) {
 		dp.out.Err = fmt.Errorf("%w; not rolled back: no previous task definition", why)
 		return
 	}
-	// The caller's context may be over (a timeout): the rollback gets its
-	// own time, and is cancelled only when the caller cancels.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dp.o.RollbackTimeout)
+	rctx, cancel := rollbackContext(ctx, dp.o.RollbackTimeout)
 	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		if errors.Is(context.Cause(ctx), context.Canceled) {
-			cancel()
-		}
-	})
-	defer stop()
 
 	in := &awsecs.UpdateServiceInput{
 		Cluster:        aws.String(s.Cluster),
