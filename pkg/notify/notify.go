@@ -136,7 +136,8 @@ const (
 	DefaultMessage = `{{ .CommitMessage }}`
 )
 
-// Templates are the title and message as Go text/templates over a Context.
+// Templates are the title and message as Go templates over a Context (run
+// by renderTemplate, see template.go).
 // Empty means the default.
 type Templates struct {
 	Title   string
@@ -169,7 +170,7 @@ func (t Templates) Render(c Context) (Message, error) {
 		if text == "" {
 			text = x.def
 		}
-		s, err := execute(x.which, text, c)
+		s, err := renderTemplate(x.which, text, c)
 		if err != nil {
 			errs = append(errs, &TemplateError{Which: x.which, Err: err})
 			continue
@@ -179,10 +180,6 @@ func (t Templates) Render(c Context) (Message, error) {
 	m.Title = strings.TrimSpace(strings.Join(strings.Fields(m.Title), " "))
 	m.Text = strings.Trim(m.Text, "\n")
 	return m, errors.Join(errs...)
-}
-
-func execute(name, text string, c Context) (string, error) {
-	return renderTemplate(name, text, c)
 }
 
 // Message is a rendered notification: the context it is about, its title
