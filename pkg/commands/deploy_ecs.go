@@ -270,22 +270,27 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 		Wait: in.Bool("wait"), Rollback: in.Bool("rollback"), MaxFailedTasks: in.Int("max-failed-tasks"),
 	})
 	end()
+	return reportDeploy(ctx, rt, renders, outcomes, deployErr, timeout)
+}
+
+// reportDeploy tells what a deploy did, whether or not it succeeded: the
+// outputs from the first outcome, the failures (log and annotations) when
+// err, and the job summary. It returns err, naming input timeout when the
+// run's deadline ended it.
+func reportDeploy(ctx context.Context, rt *action.Runtime, renders []rendered, outcomes []ecs.Outcome, err error, timeout time.Duration) error {
 	if len(outcomes) > 0 {
 		first := outcomes[0]
-		if err := setDeployOutputs(rt, first.Deployed, first.Previous, first.Status, first.DeploymentID); err != nil {
-			return errors.Join(deployErr, err)
+		if serr := setDeployOutputs(rt, first.Deployed, first.Previous, first.Status, first.DeploymentID); serr != nil {
+			return errors.Join(err, serr)
 		}
-		if deployErr != nil {
+		if err != nil {
 			reportFailures(rt, outcomes)
 		}
-		if err := rt.Summary(deploySummary(renders, outcomes)); err != nil {
-			return errors.Join(deployErr, err)
+		if serr := rt.Summary(deploySummary(renders, outcomes)); serr != nil {
+			return errors.Join(err, serr)
 		}
 	}
-	if deployErr != nil {
-		return timedOut(ctx, deployErr, timeout)
-	}
-	return nil
+	return timedOut(ctx, err, timeout)
 }
 
 // runBlueGreen deploys the new revision to the service that has no traffic,
@@ -327,17 +332,7 @@ func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, clien
 	end := rt.Group("Deploy " + side.Idle + " (no traffic), then move the traffic to it")
 	res, err := deployer.DeployBlueGreen(ctx, sw, pair, side, arn, plan.desired, in.Bool("force-new-deployment"), opts)
 	end()
-	out := res.Outcome
-	if serr := setDeployOutputs(rt, out.Deployed, out.Previous, out.Status, out.DeploymentID); serr != nil {
-		return errors.Join(err, serr)
-	}
-	if err != nil {
-		reportFailures(rt, []ecs.Outcome{out})
-	}
-	if serr := rt.Summary(deploySummary(renders, []ecs.Outcome{out})); serr != nil {
-		return errors.Join(err, serr)
-	}
-	return timedOut(ctx, err, timeout)
+	return reportDeploy(ctx, rt, renders, []ecs.Outcome{res.Outcome}, err, timeout)
 }
 
 // runCodeDeploy hands the registered revision to CodeDeploy and waits.
