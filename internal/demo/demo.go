@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ferry-ci/ferry/internal/localstack"
 )
 
 // emulated is what the demo does around moto 5.2.1, and why; the log and
@@ -54,22 +56,22 @@ func demo(ctx context.Context, c config) (rep *report, err error) {
 	}
 
 	logf("== local stack")
-	e, err := start(ctx, logf)
+	e, err := localstack.Start(ctx, logf)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		if cerr := e.close(); cerr != nil && err == nil {
+		if cerr := e.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("stopping the local stack: %w", cerr)
 		}
 	}()
-	if err := e.createStack(ctx, c.root, logf); err != nil {
+	if err := e.CreateReferenceStack(ctx, c.root, logf); err != nil {
 		return nil, err
 	}
-	if err := e.pushBase(ctx); err != nil {
+	if err := e.PushBase(ctx); err != nil {
 		return nil, err
 	}
-	logf("emulated: base image %s: empty, linux/amd64 (FROM scratch)", e.baseImage)
+	logf("emulated: base image %s: empty, linux/amd64 (FROM scratch)", e.BaseImage)
 	rep.Setup = time.Since(started)
 	logf("set up in %s", seconds(rep.Setup))
 
@@ -83,7 +85,7 @@ func demo(ctx context.Context, c config) (rep *report, err error) {
 			break
 		}
 	}
-	rep.Notifications = e.sink.received()
+	rep.Notifications = e.Sink.Received()
 	if rep.Err == nil {
 		rep.Checks, rep.Err = check(rep.Runs[0], rep.Runs[1], rep.Notifications)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/ferry-ci/ferry/internal/localstack"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
@@ -75,7 +76,7 @@ type jobRun struct {
 // job runs the steps against env.
 type job struct {
 	c    config
-	e    *env
+	e    *localstack.Stack
 	work string // scratch directory of this demo
 	logf func(string, ...any)
 }
@@ -136,11 +137,11 @@ func (j *job) build(ctx context.Context, r *jobRun, _ string) (string, error) {
 // push is the daemonless build: the binary as /hello on the scratch-like
 // base, then the push to the stack's repository.
 func (j *job) push(ctx context.Context, r *jobRun, summary string) (string, error) {
-	j.e.registry.ResetStats()
+	j.e.Registry.ResetStats()
 	out, err := j.ferry(ctx, summary, "build-push-ecr",
-		"--repository", j.e.outputs["RepositoryName"],
-		"--registry-endpoint", j.e.regHost,
-		"--base-image", j.e.baseImage,
+		"--repository", j.e.Outputs["RepositoryName"],
+		"--registry-endpoint", j.e.RegistryHost,
+		"--base-image", j.e.BaseImage,
 		"--files", j.binPath()+":"+helloPath,
 		"--entrypoint", `["`+helloPath+`"]`,
 		"--env", "PORT=8080",
@@ -149,7 +150,7 @@ func (j *job) push(ctx context.Context, r *jobRun, summary string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	st := j.e.registry.Stats()
+	st := j.e.Registry.Stats()
 	r.Digest, r.ImageURI = out["digest"], out["image-uri"]
 	r.PushBytes, r.ManifestPuts = st.BlobUploadBytes, st.ManifestPuts
 	if r.Digest == "" || r.ImageURI == "" {
@@ -161,8 +162,8 @@ func (j *job) push(ctx context.Context, r *jobRun, summary string) (string, erro
 // deploy puts the image, by digest, into the green service (rolling).
 func (j *job) deploy(ctx context.Context, r *jobRun, summary string) (string, error) {
 	out, err := j.ferry(ctx, summary, "deploy-ecs",
-		"--cluster", j.e.outputs["ClusterName"],
-		"--service", j.e.outputs["GreenServiceName"],
+		"--cluster", j.e.Outputs["ClusterName"],
+		"--service", j.e.Outputs["GreenServiceName"],
 		"--images", "hello="+r.ImageURI,
 		"--timeout", "2m",
 	)
@@ -170,7 +171,7 @@ func (j *job) deploy(ctx context.Context, r *jobRun, summary string) (string, er
 		return "", err
 	}
 	r.DeployStatus, r.TaskDefinition = out["status"], out["task-definition-arn"]
-	list, err := awsecs.NewFromConfig(j.e.aws).ListTaskDefinitions(ctx, &awsecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("hello")})
+	list, err := awsecs.NewFromConfig(j.e.AWS).ListTaskDefinitions(ctx, &awsecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("hello")})
 	if err != nil {
 		return "", fmt.Errorf("listing the task definitions: %w", err)
 	}
@@ -183,7 +184,7 @@ const redirectRule = "one redirect-traffic run per preset, from the one the list
 
 // redirect walks the listener to green by presets (see redirectRule).
 func (j *job) redirect(ctx context.Context, r *jobRun, summary string) (string, error) {
-	now, err := j.e.weights(ctx)
+	now, err := j.e.Weights(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -199,10 +200,10 @@ func (j *job) redirect(ctx context.Context, r *jobRun, summary string) (string, 
 	changes := 0
 	for _, p := range r.Presets {
 		out, err := j.ferry(ctx, summary, "redirect-traffic",
-			"--listener-arn", j.e.outputs["ListenerArn"],
-			"--blue-target-group", j.e.outputs["BlueTargetGroupArn"],
-			"--green-target-group", j.e.outputs["GreenTargetGroupArn"],
-			"--alarms", j.e.alarm,
+			"--listener-arn", j.e.Outputs["ListenerArn"],
+			"--blue-target-group", j.e.Outputs["BlueTargetGroupArn"],
+			"--green-target-group", j.e.Outputs["GreenTargetGroupArn"],
+			"--alarms", j.e.Alarm,
 			"--preset", p,
 		)
 		if err != nil {
@@ -228,9 +229,9 @@ func (j *job) redirect(ctx context.Context, r *jobRun, summary string) (string, 
 func (j *job) sync(ctx context.Context, r *jobRun, summary string) (string, error) {
 	out, err := j.ferry(ctx, summary, "sync-s3-cloudfront",
 		"--source", filepath.Join(j.c.root, "examples", "site"),
-		"--bucket", j.e.outputs["BucketName"],
-		"--prefix", j.e.outputs["SitePrefix"],
-		"--distribution-id", j.e.distribution,
+		"--bucket", j.e.Outputs["BucketName"],
+		"--prefix", j.e.Outputs["SitePrefix"],
+		"--distribution-id", j.e.Distribution,
 		"--cache-control", "**/*.html=no-cache",
 	)
 	if err != nil {
@@ -249,7 +250,7 @@ func (j *job) sync(ctx context.Context, r *jobRun, summary string) (string, erro
 // notify posts the run's facts to the sink.
 func (j *job) notify(ctx context.Context, r *jobRun, summary string) (string, error) {
 	out, err := j.ferry(ctx, summary, "notify",
-		"--webhook-url", j.e.sink.url,
+		"--webhook-url", j.e.Sink.URL,
 		"--status", notifyStatus,
 		"--repository", "ferry-ci/ferry",
 		"--environment", "demo",
@@ -263,7 +264,7 @@ func (j *job) notify(ctx context.Context, r *jobRun, summary string) (string, er
 	if err != nil {
 		return "", err
 	}
-	r.Notifications = len(j.e.sink.received())
+	r.Notifications = len(j.e.Sink.Received())
 	return fmt.Sprintf("sent=%s (the sink has %d)", out["sent"], r.Notifications), nil
 }
 
@@ -284,8 +285,8 @@ func (j *job) ferry(ctx context.Context, summary string, action string, args ...
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ACCESS_KEY_ID=testing",
 		"AWS_SECRET_ACCESS_KEY=testing",
-		"AWS_REGION=" + region,
-		"AWS_ENDPOINT_URL=" + j.e.moto.Endpoint,
+		"AWS_REGION=" + localstack.Region,
+		"AWS_ENDPOINT_URL=" + j.e.Moto.Endpoint,
 		"SOURCE_DATE_EPOCH=" + sourceDateEpoch,
 		"FERRY_SUMMARY=" + summary,
 	}

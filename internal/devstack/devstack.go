@@ -19,13 +19,17 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ferry-ci/ferry/internal/engine"
 	"github.com/ferry-ci/ferry/internal/moto"
 )
 
 const usage = `usage:
   devstack up [-dir DIR]       start a detached moto_server; write DIR/.dev/moto.pid and DIR/.dev/env
   devstack down [-dir DIR]     stop it and remove those files
-  devstack exec -- CMD [ARG]…  run CMD with a private moto_server's environment
+  devstack exec [-engine] -- CMD [ARG]…
+                               run CMD with a private moto_server's environment;
+                               -engine: and a Docker engine (started, and docker.io
+                               installed as root, when none answers; stopped after)
 `
 
 var errUsage = errors.New("usage")
@@ -54,11 +58,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return down(dir, stdout)
 	case "exec":
 		argv := args[1:]
+		withEngine := false
+		if len(argv) > 0 && argv[0] == "-engine" {
+			withEngine, argv = true, argv[1:]
+		}
 		if len(argv) > 0 && argv[0] == "--" {
 			argv = argv[1:]
 		}
 		if len(argv) == 0 {
 			return fmt.Errorf("%w: exec needs a command after --", errUsage)
+		}
+		if withEngine {
+			return execWithEngine(ctx, argv, stdout, stderr)
 		}
 		return execWith(ctx, argv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
@@ -158,6 +169,26 @@ func down(dir string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "moto (pid %d) was not running\n", pid)
 	}
 	return errors.Join(removeIfExists(s.pidPath()), removeIfExists(s.envPath()))
+}
+
+// execWithEngine is execWith with a Docker engine answering for the whole
+// run: the one found, or one started (and installed) here and stopped after.
+func execWithEngine(ctx context.Context, argv []string, stdout, stderr io.Writer) (err error) {
+	e, err := engine.Ensure(ctx, engine.Options{
+		Dir:     filepath.Join(".dev", "engine"),
+		Install: true,
+		Logf:    func(f string, a ...any) { fmt.Fprintf(stderr, "devstack: "+f+"\n", a...) },
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if e.Started {
+			fmt.Fprintln(stderr, "devstack: stopping the dockerd it started")
+		}
+		err = errors.Join(err, e.Stop())
+	}()
+	return execWith(ctx, argv, stdout, stderr)
 }
 
 // execWith runs argv against a private moto server and returns an

@@ -1,4 +1,8 @@
-package main
+// Package localstack is the local AWS stack of make demo and the end-to-end
+// suite: a private moto_server, an in-memory container registry behind ECR's
+// Basic auth, a webhook sink, and the reference infrastructure
+// (examples/infra/ferry-reference.yml) with what moto skips of it emulated.
+package localstack
 
 import (
 	"context"
@@ -40,7 +44,8 @@ import (
 )
 
 const (
-	region    = "us-east-1"
+	// Region is where the stack lives.
+	Region    = "us-east-1"
 	stackName = "hello"
 	// templatePath is the reference infrastructure, from the repository root.
 	templatePath = "examples/infra/ferry-reference.yml"
@@ -50,25 +55,25 @@ const (
 	baseTag  = "1"
 )
 
-// env is the local stack: moto, the registry and the webhook sink, and the
-// stack's resources in moto. close stops every server it started.
-type env struct {
-	moto     *moto.Server
-	aws      aws.Config
-	registry *registrytest.Handler
-	regHost  string // 127.0.0.1:<port>
-	regUser  string // the registry's credentials: ECR's, from moto
-	regPass  string
-	sink     *sink
-	closers  []func() error
+// Stack is the local stack: moto, the registry and the webhook sink, and the
+// stack's resources in moto. Close stops every server it started.
+type Stack struct {
+	Moto             *moto.Server
+	AWS              aws.Config
+	Registry         *registrytest.Handler
+	RegistryHost     string // 127.0.0.1:<port>
+	RegistryUser     string // the registry's credentials: ECR's, from moto
+	RegistryPassword string
+	Sink             *Sink
+	closers          []func() error
 
-	outputs      map[string]string // the stack's outputs
-	distribution string            // the CloudFront distribution moto did not create
-	alarm        string
-	baseImage    string // regHost/base/scratch:1
+	Outputs      map[string]string // the stack's outputs
+	Distribution string            // the CloudFront distribution moto did not create
+	Alarm        string
+	BaseImage    string // regHost/base/scratch:1
 }
 
-func (e *env) close() error {
+func (e *Stack) Close() error {
 	var errs []error
 	for i := len(e.closers) - 1; i >= 0; i-- {
 		errs = append(errs, e.closers[i]())
@@ -76,8 +81,8 @@ func (e *env) close() error {
 	return errors.Join(errs...)
 }
 
-// serve runs h on a free loopback port until env.close.
-func (e *env) serve(h http.Handler) (string, error) {
+// serve runs h on a free loopback port until Close.
+func (e *Stack) serve(h http.Handler) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -92,13 +97,13 @@ func (e *env) serve(h http.Handler) (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// start brings up moto, the registry and the sink. On error, what was
+// Start brings up moto, the registry and the sink. On error, what was
 // started is stopped.
-func start(ctx context.Context, logf func(string, ...any)) (_ *env, err error) {
-	e := &env{}
+func Start(ctx context.Context, logf func(string, ...any)) (_ *Stack, err error) {
+	e := &Stack{}
 	defer func() {
 		if err != nil {
-			_ = e.close()
+			_ = e.Close()
 		}
 	}()
 	if err := moto.EnsureInstalled(ctx); err != nil {
@@ -107,41 +112,41 @@ func start(ctx context.Context, logf func(string, ...any)) (_ *env, err error) {
 	// A private server: the prelude cannot be applied to a shared one.
 	// MOTO_ECS_SERVICE_RUNNING=1 makes moto report one running task per
 	// service and its deployment COMPLETED, so that a rollout settles.
-	e.moto, err = moto.Start(ctx, moto.Options{
+	e.Moto, err = moto.Start(ctx, moto.Options{
 		Env:     []string{"MOTO_ECS_SERVICE_RUNNING=1"},
 		Prelude: moto.PreludeWeightedListener,
 	})
 	if err != nil {
 		return nil, err
 	}
-	e.closers = append(e.closers, e.moto.Stop)
-	logf("moto_server %s on %s (private; with moto.PreludeWeightedListener and MOTO_ECS_SERVICE_RUNNING=1)", moto.Version, e.moto.Endpoint)
-	e.aws = aws.Config{
-		Region:       region,
+	e.closers = append(e.closers, e.Moto.Stop)
+	logf("moto_server %s on %s (private; with moto.PreludeWeightedListener and MOTO_ECS_SERVICE_RUNNING=1)", moto.Version, e.Moto.Endpoint)
+	e.AWS = aws.Config{
+		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint: aws.String(e.moto.Endpoint),
+		BaseEndpoint: aws.String(e.Moto.Endpoint),
 	}
 
 	// moto has no registry: ECR's registry API is served by an in-memory
 	// one behind the same Basic auth, AWS:<token>, with the token moto's
 	// GetAuthorizationToken hands out; build-push-ecr reaches it through
 	// registry-endpoint.
-	if e.regUser, e.regPass, err = ecrCredentials(ctx, ecr.NewFromConfig(e.aws)); err != nil {
+	if e.RegistryUser, e.RegistryPassword, err = ecrCredentials(ctx, ecr.NewFromConfig(e.AWS)); err != nil {
 		return nil, err
 	}
-	e.registry = registrytest.NewHandler(registrytest.Options{Username: e.regUser, Password: e.regPass})
-	if e.regHost, err = e.serve(e.registry); err != nil {
+	e.Registry = registrytest.NewHandler(registrytest.Options{Username: e.RegistryUser, Password: e.RegistryPassword})
+	if e.RegistryHost, err = e.serve(e.Registry); err != nil {
 		return nil, fmt.Errorf("starting the registry: %w", err)
 	}
-	logf("registry   http://%s (in memory, Basic auth %s:<ECR token from moto>)", e.regHost, e.regUser)
+	logf("registry   http://%s (in memory, Basic auth %s:<ECR token from moto>)", e.RegistryHost, e.RegistryUser)
 
-	e.sink = &sink{}
-	addr, err := e.serve(e.sink)
+	e.Sink = &Sink{}
+	addr, err := e.serve(e.Sink)
 	if err != nil {
 		return nil, fmt.Errorf("starting the webhook sink: %w", err)
 	}
-	e.sink.url = "http://" + addr + "/hook"
-	logf("webhook    %s (records what notify posts)", e.sink.url)
+	e.Sink.URL = "http://" + addr + "/hook"
+	logf("webhook    %s (records what notify posts)", e.Sink.URL)
 	return e, nil
 }
 
@@ -165,13 +170,13 @@ func ecrCredentials(ctx context.Context, c *ecr.Client) (string, string, error) 
 	return user, pass, nil
 }
 
-// createStack creates the reference stack and what moto skips of it.
-func (e *env) createStack(ctx context.Context, root string, logf func(string, ...any)) error {
+// CreateReferenceStack creates the reference stack and what moto skips of it.
+func (e *Stack) CreateReferenceStack(ctx context.Context, root string, logf func(string, ...any)) error {
 	body, err := os.ReadFile(filepath.Join(root, templatePath))
 	if err != nil {
 		return err
 	}
-	cf := cfn.NewFromConfig(e.aws)
+	cf := cfn.NewFromConfig(e.AWS)
 	if _, err := cf.CreateStack(ctx, &cfn.CreateStackInput{
 		StackName:    aws.String(stackName),
 		TemplateBody: aws.String(string(body)),
@@ -193,32 +198,32 @@ func (e *env) createStack(ctx context.Context, root string, logf func(string, ..
 	if err != nil {
 		return fmt.Errorf("waiting for stack %q: %w", stackName, err)
 	}
-	e.outputs = map[string]string{}
+	e.Outputs = map[string]string{}
 	for _, o := range described.Stacks[0].Outputs {
-		e.outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+		e.Outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
 	var missing []string
 	for _, k := range []string{"ClusterName", "GreenServiceName", "ListenerArn", "BlueTargetGroupArn", "GreenTargetGroupArn",
 		"AlarmName", "RepositoryName", "BucketName", "SitePrefix"} {
-		if e.outputs[k] == "" {
+		if e.Outputs[k] == "" {
 			missing = append(missing, k)
 		}
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("stack %q: outputs %s missing", stackName, strings.Join(missing, ", "))
 	}
-	logf("stack %q: CREATE_COMPLETE from %s (%d outputs)", stackName, templatePath, len(e.outputs))
+	logf("stack %q: CREATE_COMPLETE from %s (%d outputs)", stackName, templatePath, len(e.Outputs))
 
 	// What moto 5.2.1 skips of the template (examples/infra/infra_test.go
 	// lists it), made through the APIs it does model.
-	if e.distribution, err = e.createDistribution(ctx); err != nil {
+	if e.Distribution, err = e.createDistribution(ctx); err != nil {
 		return err
 	}
-	logf("emulated: CloudFront distribution %s for the bucket (moto has no AWS::CloudFront::Distribution)", e.distribution)
+	logf("emulated: CloudFront distribution %s for the bucket (moto has no AWS::CloudFront::Distribution)", e.Distribution)
 	if err := e.createAlarm(ctx); err != nil {
 		return err
 	}
-	logf("emulated: alarm %q in OK (moto has no AWS::CloudWatch::Alarm)", e.alarm)
+	logf("emulated: alarm %q in OK (moto has no AWS::CloudWatch::Alarm)", e.Alarm)
 	targets, err := e.registerTargets(ctx)
 	if err != nil {
 		return err
@@ -228,10 +233,10 @@ func (e *env) createStack(ctx context.Context, root string, logf func(string, ..
 	return nil
 }
 
-func (e *env) createDistribution(ctx context.Context) (string, error) {
-	bucket := e.outputs["BucketName"]
+func (e *Stack) createDistribution(ctx context.Context) (string, error) {
+	bucket := e.Outputs["BucketName"]
 	origin := "s3-" + bucket
-	out, err := cloudfront.NewFromConfig(e.aws).CreateDistribution(ctx, &cloudfront.CreateDistributionInput{
+	out, err := cloudfront.NewFromConfig(e.AWS).CreateDistribution(ctx, &cloudfront.CreateDistributionInput{
 		DistributionConfig: &cftypes.DistributionConfig{
 			CallerReference:   aws.String("ferry-demo-" + bucket),
 			Comment:           aws.String("hello static site (ferry demo)"),
@@ -239,8 +244,8 @@ func (e *env) createDistribution(ctx context.Context) (string, error) {
 			DefaultRootObject: aws.String("index.html"),
 			Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{
 				Id:             aws.String(origin),
-				DomainName:     aws.String(bucket + ".s3." + region + ".amazonaws.com"),
-				OriginPath:     aws.String("/" + e.outputs["SitePrefix"]),
+				DomainName:     aws.String(bucket + ".s3." + Region + ".amazonaws.com"),
+				OriginPath:     aws.String("/" + e.Outputs["SitePrefix"]),
 				S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
 			}}},
 			DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{
@@ -256,14 +261,14 @@ func (e *env) createDistribution(ctx context.Context) (string, error) {
 	return aws.ToString(out.Distribution.Id), nil
 }
 
-func (e *env) createAlarm(ctx context.Context) error {
-	e.alarm = e.outputs["AlarmName"]
-	cw := cloudwatch.NewFromConfig(e.aws, awsauth.CloudWatchQuery)
+func (e *Stack) createAlarm(ctx context.Context) error {
+	e.Alarm = e.Outputs["AlarmName"]
+	cw := cloudwatch.NewFromConfig(e.AWS, awsauth.CloudWatchQuery)
 	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
-		AlarmName:          aws.String(e.alarm),
+		AlarmName:          aws.String(e.Alarm),
 		Namespace:          aws.String("AWS/ApplicationELB"),
 		MetricName:         aws.String("HTTPCode_Target_5XX_Count"),
-		Dimensions:         []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String(e.outputs["GreenTargetGroupArn"])}},
+		Dimensions:         []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String(e.Outputs["GreenTargetGroupArn"])}},
 		Statistic:          cwtypes.StatisticSum,
 		Period:             aws.Int32(60),
 		EvaluationPeriods:  aws.Int32(1),
@@ -271,22 +276,22 @@ func (e *env) createAlarm(ctx context.Context) error {
 		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
 		TreatMissingData:   aws.String("notBreaching"),
 	}); err != nil {
-		return fmt.Errorf("creating alarm %q: %w", e.alarm, err)
+		return fmt.Errorf("creating alarm %q: %w", e.Alarm, err)
 	}
 	if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
-		AlarmName: aws.String(e.alarm), StateValue: cwtypes.StateValueOk, StateReason: aws.String("ferry demo"),
+		AlarmName: aws.String(e.Alarm), StateValue: cwtypes.StateValueOk, StateReason: aws.String("ferry demo"),
 	}); err != nil {
-		return fmt.Errorf("setting alarm %q to OK: %w", e.alarm, err)
+		return fmt.Errorf("setting alarm %q to OK: %w", e.Alarm, err)
 	}
 	return nil
 }
 
 // registerTargets puts one IP target (in the stack's first subnet) in each
 // target group; moto reports IP targets healthy.
-func (e *env) registerTargets(ctx context.Context) (string, error) {
-	c := elb.NewFromConfig(e.aws)
+func (e *Stack) registerTargets(ctx context.Context) (string, error) {
+	c := elb.NewFromConfig(e.AWS)
 	var ips []string
-	for i, tg := range []string{e.outputs["BlueTargetGroupArn"], e.outputs["GreenTargetGroupArn"]} {
+	for i, tg := range []string{e.Outputs["BlueTargetGroupArn"], e.Outputs["GreenTargetGroupArn"]} {
 		ip := fmt.Sprintf("10.42.0.%d", 10*(i+1))
 		if _, err := c.RegisterTargets(ctx, &elb.RegisterTargetsInput{
 			TargetGroupArn: aws.String(tg),
@@ -299,9 +304,9 @@ func (e *env) registerTargets(ctx context.Context) (string, error) {
 	return strings.Join(ips, ", "), nil
 }
 
-// pushBase pushes the base of the daemonless build: an image with no layer
+// PushBase pushes the base of the daemonless build: an image with no layer
 // (FROM scratch) for linux/amd64, the same bytes every time.
-func (e *env) pushBase(ctx context.Context) error {
+func (e *Stack) PushBase(ctx context.Context) error {
 	img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
 		OS: "linux", Architecture: "amd64",
 		RootFS: v1.RootFS{Type: "layers"},
@@ -309,20 +314,20 @@ func (e *env) pushBase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.baseImage = e.regHost + "/" + baseRepo + ":" + baseTag
-	ref, err := name.ParseReference(e.baseImage)
+	e.BaseImage = e.RegistryHost + "/" + baseRepo + ":" + baseTag
+	ref, err := name.ParseReference(e.BaseImage)
 	if err != nil {
 		return err
 	}
-	if err := remote.Write(ref, img, remote.WithContext(ctx), remote.WithAuth(&authn.Basic{Username: e.regUser, Password: e.regPass})); err != nil {
-		return fmt.Errorf("pushing the base image %q: %w", e.baseImage, err)
+	if err := remote.Write(ref, img, remote.WithContext(ctx), remote.WithAuth(&authn.Basic{Username: e.RegistryUser, Password: e.RegistryPassword})); err != nil {
+		return fmt.Errorf("pushing the base image %q: %w", e.BaseImage, err)
 	}
 	return nil
 }
 
-// weights reads the listener's blue and green weights.
-func (e *env) weights(ctx context.Context) (traffic.Weights, error) {
-	out, err := elb.NewFromConfig(e.aws).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{e.outputs["ListenerArn"]}})
+// Weights reads the listener's blue and green weights.
+func (e *Stack) Weights(ctx context.Context) (traffic.Weights, error) {
+	out, err := elb.NewFromConfig(e.AWS).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{e.Outputs["ListenerArn"]}})
 	if err != nil {
 		return traffic.Weights{}, fmt.Errorf("describing the listener: %w", err)
 	}
@@ -334,9 +339,9 @@ func (e *env) weights(ctx context.Context) (traffic.Weights, error) {
 			var w traffic.Weights
 			for _, tg := range a.ForwardConfig.TargetGroups {
 				switch aws.ToString(tg.TargetGroupArn) {
-				case e.outputs["BlueTargetGroupArn"]:
+				case e.Outputs["BlueTargetGroupArn"]:
 					w.Blue = aws.ToInt32(tg.Weight)
-				case e.outputs["GreenTargetGroupArn"]:
+				case e.Outputs["GreenTargetGroupArn"]:
 					w.Green = aws.ToInt32(tg.Weight)
 				}
 			}
@@ -347,14 +352,15 @@ func (e *env) weights(ctx context.Context) (traffic.Weights, error) {
 }
 
 // sink is the webhook endpoint notify posts to; it keeps every payload.
-type sink struct {
-	url string
+type Sink struct {
+	// URL is where notify posts, e.g. http://127.0.0.1:PORT/hook.
+	URL string
 
 	mu    sync.Mutex
 	posts []map[string]any
 }
 
-func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
 		return
@@ -374,8 +380,8 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// received returns the payloads posted so far.
-func (s *sink) received() []map[string]any {
+// Received returns the payloads posted so far.
+func (s *Sink) Received() []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]map[string]any(nil), s.posts...)
