@@ -143,7 +143,7 @@ func (j *job) push(ctx context.Context, r *jobRun, summary string) (string, erro
 		"--registry-endpoint", j.e.RegistryHost,
 		"--base-image", j.e.BaseImage,
 		"--files", j.binPath()+":"+helloPath,
-		"--entrypoint", `["`+helloPath+`"]`,
+		"--image-entrypoint", `["`+helloPath+`"]`,
 		"--env", "PORT=8080",
 		"--tags", "demo",
 	)

@@ -99,6 +99,10 @@ func (s Spec) Output(name string) (Output, bool) {
 	return s.Outputs[i], true
 }
 
+// runnerReserved are the `with:` keys a runner gives a container action's
+// container, not its inputs.
+var runnerReserved = map[string]bool{"entrypoint": true, "args": true, "pre-entrypoint": true, "post-entrypoint": true}
+
 var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 // Validate reports mistakes in the declaration itself: names that are not
@@ -129,6 +133,11 @@ func (s Spec) Validate() error {
 			problems = append(problems, fmt.Sprintf("input %q clashes with a ferry flag", in.Name))
 		case in.Name == "command":
 			problems = append(problems, fmt.Sprintf("input %q clashes with the root action's command input", in.Name))
+		case runnerReserved[in.Name]:
+			// The runner (and act) take these keys of a container action's
+			// `with:` as the container's entrypoint and arguments, not as
+			// inputs: the action would not even start.
+			problems = append(problems, fmt.Sprintf("input %q is read by the runner as the container's own %s", in.Name, in.Name))
 		case len(in.Options) > 0 && in.Kind != String:
 			problems = append(problems, fmt.Sprintf("input %q: options apply to string inputs only", in.Name))
 		}

@@ -57,6 +57,8 @@ func TestSpecValidate(t *testing.T) {
 			s.Inputs = append(s.Inputs, in("status", func(i *action.Input) { i.Required, i.ActionDefault = true, "${{ job.status }}" }))
 		}, want: []string{`input "status" is required and has a default`}},
 		{name: "input clashing with --output", edit: func(s *action.Spec) { s.Inputs = append(s.Inputs, in("output")) }, want: []string{`input "output" clashes with a ferry flag`}},
+		{name: "input the runner takes as the container's entrypoint", edit: func(s *action.Spec) { s.Inputs = append(s.Inputs, in("entrypoint")) }, want: []string{`input "entrypoint" is read by the runner as the container's own entrypoint`}},
+		{name: "input the runner takes as the container's arguments", edit: func(s *action.Spec) { s.Inputs = append(s.Inputs, in("args")) }, want: []string{`input "args" is read by the runner as the container's own args`}},
 		{name: "input clashing with --help", edit: func(s *action.Spec) { s.Inputs = append(s.Inputs, in("help")) }, want: []string{`input "help" clashes with a ferry flag`}},
 		{name: "output not kebab-case", edit: func(s *action.Spec) { s.Outputs = append(s.Outputs, out("User_ID")) }, want: []string{`output "User_ID" is not kebab-case`}},
 		{name: "duplicate output", edit: func(s *action.Spec) { s.Outputs = append(s.Outputs, out("arn")) }, want: []string{`output "arn" is declared twice`}},

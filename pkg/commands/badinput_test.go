@@ -99,8 +99,8 @@ func badInputs() []badInput {
 		{action: "build-push-ecr", name: "bad tag, jobs, mutability, missing tar", with: in("repository", "app/web", "image-tar", "missing.tar", "tags", "-bad", "jobs", "0", "tag-mutability", "SOMETIMES"),
 			inputs: []string{"tags", "jobs", "tag-mutability", "image-tar"}, want: []string{`"-bad"`, "expected an existing path"}},
 		{action: "build-push-ecr", name: "build inputs without base-image", with: func(f *badFixtures) map[string]string {
-			return map[string]string{"repository": "app/web", "oci-layout": f.dir, "entrypoint": "/app", "tags": "x"}
-		}, inputs: []string{"entrypoint"}, want: []string{"expected base-image as well"}},
+			return map[string]string{"repository": "app/web", "oci-layout": f.dir, "image-entrypoint": "/app", "tags": "x"}
+		}, inputs: []string{"image-entrypoint"}, want: []string{"expected base-image as well"}},
 		{action: "build-push-ecr", name: "oci-layout is a file", with: func(f *badFixtures) map[string]string {
 			return map[string]string{"repository": "app/web", "oci-layout": f.file, "tags": "x"}
 		},
@@ -123,8 +123,8 @@ func badInputs() []badInput {
 			return map[string]string{"repository": "app/web", "oci-layout": f.dir, "tags": "x", "create-repository": "yes please"}
 		}, inputs: []string{"create-repository"}},
 		{action: "build-push-ecr", name: "entrypoint not JSON", with: func(f *badFixtures) map[string]string {
-			return map[string]string{"repository": "app/web", "base-image": f.source.Host + "/base/runtime:1", "files": f.dir + ":/srv", "entrypoint": `["/app",`, "tags": "x"}
-		}, inputs: []string{"entrypoint"}},
+			return map[string]string{"repository": "app/web", "base-image": f.source.Host + "/base/runtime:1", "files": f.dir + ":/srv", "image-entrypoint": `["/app",`, "tags": "x"}
+		}, inputs: []string{"image-entrypoint"}},
 
 		// deploy-ecs
 		{action: "deploy-ecs", name: "malformed images line", with: func(f *badFixtures) map[string]string { return ecsBase(f, "images", "web") },

@@ -37,7 +37,7 @@ func buildPushECR() Command {
 		{Name: "source-image", Description: "Source: a remote image to promote (tag or digest; any registry, another ECR account or region). Copied with its digest unchanged, every platform of an index kept."},
 		{Name: "base-image", Description: "Source: a daemonless build on this base image (tag or digest) that appends one layer with `files` for each requested platform."},
 		{Name: "files", Kind: action.Lines, Description: "With base-image: files to add, one `src:dest` per line (dest absolute; a directory is copied whole)."},
-		{Name: "entrypoint", Description: `With base-image: the entrypoint, as a JSON array (["/app","serve"]) or words separated by spaces.`},
+		{Name: "image-entrypoint", Description: `With base-image: the image's entrypoint, as a JSON array (["/app","serve"]) or words separated by spaces. (Not "entrypoint": the runner takes a container action's entrypoint input as the entrypoint of the action itself.)`},
 		{Name: "cmd", Description: "With base-image: the default arguments, as a JSON array or words separated by spaces."},
 		{Name: "env", Kind: action.Map, Description: "With base-image: environment variables, KEY=value lines, added to the base image's."},
 		{Name: "workdir", Description: "With base-image: the working directory."},
@@ -98,7 +98,7 @@ func planPush(ctx context.Context, rt *action.Runtime) pushPlan {
 		in.Problem(given[1], "exactly one image source", strings.Join(given, " and "))
 	}
 	if p.source != "base-image" {
-		for _, only := range []string{"files", "entrypoint", "cmd", "env", "workdir", "platforms"} {
+		for _, only := range []string{"files", "image-entrypoint", "cmd", "env", "workdir", "platforms"} {
 			if in.IsSet(only) {
 				in.Problem(only, "base-image as well ("+only+" belongs to a daemonless build)", "no base-image")
 			}
@@ -171,12 +171,12 @@ func planBuild(rt *action.Runtime, in *action.Values) image.BuildOptions {
 	if len(files) == 0 && err == nil {
 		in.Problem("files", "at least one src:dest line with base-image", "none")
 	}
-	for _, name := range []string{"entrypoint", "cmd"} {
+	for _, name := range []string{"image-entrypoint", "cmd"} {
 		words, err := splitCommand(in.String(name))
 		if err != nil {
 			in.Problem(name, `a JSON array such as ["/app","serve"] or words separated by spaces`, fmt.Sprintf("%q (%v)", in.String(name), err))
 		}
-		if name == "entrypoint" {
+		if name == "image-entrypoint" {
 			o.Entrypoint = words
 		} else {
 			o.Cmd = words

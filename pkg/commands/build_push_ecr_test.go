@@ -288,7 +288,7 @@ func TestBuildPushECRSources(t *testing.T) {
 		{
 			name: "daemonless build",
 			args: []string{"--base-image", source.Host + "/base/runtime:1", "--files", files + "/hello.txt:/srv/hello.txt",
-				"--entrypoint", `["/srv/app","serve"]`, "--env", "GREETING=hi", "--workdir", "/srv", "--platforms", "linux/arm64"},
+				"--image-entrypoint", `["/srv/app","serve"]`, "--env", "GREETING=hi", "--workdir", "/srv", "--platforms", "linux/arm64"},
 			env: map[string]string{"SOURCE_DATE_EPOCH": "1700000000"},
 			check: func(t *testing.T, repo, digest string) {
 				idx, err := remote.Index(mustRef(t, reg.Host+"/"+repo+"@"+digest), remote.WithAuthFromKeychain(reg.Keychain()))
