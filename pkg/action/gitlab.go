@@ -78,10 +78,18 @@ func GitLabComponent(s Spec) ([]byte, error) {
 	appendPairs(job, "variables", variables)
 	appendPairs(job, "script", sequence("ferry "+s.Name))
 	if len(s.Outputs) > 0 {
-		appendPairs(job, "artifacts", mapping(
-			"reports", mapping("dotenv", scalar("ferry.env")),
-			"when", scalar("always"),
-		))
+		artifacts := mapping("reports", mapping("dotenv", scalar("ferry.env")))
+		var files []string
+		for _, o := range s.Outputs {
+			if o.File != "" {
+				files = append(files, o.File)
+			}
+		}
+		if len(files) > 0 {
+			appendPairs(artifacts, "paths", sequence(files...))
+		}
+		appendPairs(artifacts, "when", scalar("always"))
+		appendPairs(job, "artifacts", artifacts)
 	}
 	body := mapping("$[[ inputs.job-name ]]", job)
 
@@ -101,9 +109,16 @@ func outputNames(s Spec) string {
 	if len(s.Outputs) == 0 {
 		return "none"
 	}
-	var names []string
+	var names, files []string
 	for _, o := range s.Outputs {
+		if o.File != "" {
+			files = append(files, o.Name+" in "+o.File)
+			continue
+		}
 		names = append(names, DotenvName("", o.Name))
+	}
+	if len(files) > 0 {
+		return strings.Join(names, ", ") + "; artifacts: " + strings.Join(files, ", ")
 	}
 	return strings.Join(names, ", ")
 }

@@ -385,3 +385,44 @@ func TestCLIOutputs(t *testing.T) {
 		})
 	}
 }
+
+// TestGitLabOutputFile: an output with a File stays out of the dotenv
+// report (GitLab refuses one over 5 KiB) and goes to its file, which the
+// component keeps as an artifact; on GitHub it is an output as any other.
+func TestGitLabOutputFile(t *testing.T) {
+	t.Parallel()
+	spec := demoSpec()
+	spec.Outputs = append(spec.Outputs, action.Output{Name: "changed", Description: "Every key changed.", File: "ferry-changed.json"})
+	big := `["` + strings.Repeat("k", 10<<10) + `"]`
+
+	project := t.TempDir()
+	s := start(t, spec, run{env: gitlabEnv("CI_PROJECT_DIR", project)})
+	if err := s.rt.SetOutputs([2]string{"user-id", "u"}, [2]string{"changed", big}); err != nil {
+		t.Fatal(err)
+	}
+	if have := readFile(t, filepath.Join(project, "ferry.env")); have != "USER_ID=u\n" {
+		t.Errorf("dotenv: want USER_ID only, have %.100q", have)
+	}
+	if have := readFile(t, filepath.Join(project, "ferry-changed.json")); have != big {
+		t.Errorf("output file: want the value (%d bytes), have %d bytes", len(big), len(have))
+	}
+
+	gh := githubEnv("GITHUB_OUTPUT", tempPath(t, "out"))
+	s = start(t, spec, run{env: gh})
+	if err := s.rt.SetOutput("changed", "[]"); err != nil {
+		t.Fatal(err)
+	}
+	if have := readFile(t, gh["GITHUB_OUTPUT"]); !strings.HasPrefix(have, "changed<<") {
+		t.Errorf("GitHub output: have %q", have)
+	}
+
+	component, err := action.GitLabComponent(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"dotenv: ferry.env", "paths:\n      - ferry-changed.json", "artifacts: changed in ferry-changed.json"} {
+		if !strings.Contains(string(component), w) {
+			t.Errorf("component lacks %q:\n%s", w, component)
+		}
+	}
+}

@@ -231,7 +231,7 @@ func (rt *Runtime) SetOutput(name, value string) error {
 	}
 	rt.outMu.Lock()
 	defer rt.outMu.Unlock()
-	if rt.platform == GitLab && strings.ContainsAny(value, "\r\n") {
+	if o, _ := rt.spec.Output(name); rt.platform == GitLab && o.File == "" && strings.ContainsAny(value, "\r\n") {
 		rt.logger.Warn("GitLab dotenv reports cannot hold line breaks; written as \\n", "output", name)
 	}
 	if i := slices.IndexFunc(rt.outputs, func(o kv) bool { return o.name == name }); i >= 0 {
@@ -243,7 +243,20 @@ func (rt *Runtime) SetOutput(name, value string) error {
 	case GitHub:
 		return rt.appendGitHubOutput(name, value)
 	case GitLab:
+		if o, _ := rt.spec.Output(name); o.File != "" {
+			return rt.writeOutputFile(o.File, value)
+		}
 		return rt.writeDotenv()
+	}
+	return nil
+}
+
+// writeOutputFile writes an output that stays out of the dotenv report to
+// its own file (see [Output.File]).
+func (rt *Runtime) writeOutputFile(name, value string) error {
+	path := filepath.Join(rt.base, name)
+	if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
+		return fmt.Errorf("writing output file %q: %w", path, err)
 	}
 	return nil
 }
@@ -310,6 +323,9 @@ func (rt *Runtime) writeDotenv() error {
 	prefix := rt.getenv("FERRY_OUTPUT_PREFIX")
 	var b strings.Builder
 	for _, o := range rt.outputs {
+		if out, _ := rt.spec.Output(o.name); out.File != "" {
+			continue
+		}
 		v := strings.ReplaceAll(o.value, "\r\n", "\n")
 		v = strings.ReplaceAll(v, "\n", `\n`)
 		fmt.Fprintf(&b, "%s=%s\n", DotenvName(prefix, o.name), v)

@@ -69,6 +69,11 @@ func (in Input) RunnerDefault() string {
 type Output struct {
 	Name        string // kebab-case, e.g. "user-id"
 	Description string
+	// File, for a value that can outgrow a GitLab dotenv report (5 KiB in
+	// all, and GitLab refuses the whole report past it): on GitLab the
+	// value goes to this file, relative to the project directory, instead
+	// of the report, and the component keeps the file as an artifact.
+	File string
 }
 
 // Spec declares an action: its name (the ferry subcommand), what it does, its

@@ -157,6 +157,20 @@ func servesBucket(domain, bucket string) bool {
 	return strings.HasPrefix(d, bucket+".s3.") || strings.HasPrefix(d, bucket+".s3-")
 }
 
+// ServesPrefix tells whether one of the origins serves the keys under
+// keyPrefix ("" or "dir/"): its origin path is empty, or keyPrefix lies
+// under it ("site/v2/" under "/site"). Keys outside every origin path are
+// never served, and would leave nothing to invalidate.
+func ServesPrefix(origins []Origin, keyPrefix string) bool {
+	for _, o := range origins {
+		op := strings.Trim(o.Path, "/")
+		if op == "" || strings.HasPrefix(keyPrefix, op+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // path is the request path at which the origin serves key, if it does.
 func (o Origin) path(key string) (string, bool) {
 	op := strings.Trim(o.Path, "/")

@@ -76,3 +76,26 @@ func TestValidateDistributionID(t *testing.T) {
 		}
 	}
 }
+
+func TestServesPrefix(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		origins []cdn.Origin
+		prefix  string
+		want    bool
+	}{
+		{[]cdn.Origin{{Path: ""}}, "", true},
+		{[]cdn.Origin{{Path: ""}}, "any/", true},
+		{[]cdn.Origin{{Path: "/site"}}, "site/", true},
+		{[]cdn.Origin{{Path: "/site/"}}, "site/v2/", true},
+		{[]cdn.Origin{{Path: "/site"}}, "", false},
+		{[]cdn.Origin{{Path: "/site"}}, "sites/", false},
+		{[]cdn.Origin{{Path: "/site/v2"}}, "site/", false},
+		{[]cdn.Origin{{Path: "/a"}, {Path: "/b"}}, "b/", true},
+	}
+	for _, tt := range tests {
+		if have := cdn.ServesPrefix(tt.origins, tt.prefix); have != tt.want {
+			t.Errorf("ServesPrefix(%+v, %q): want %v, have %v", tt.origins, tt.prefix, tt.want, have)
+		}
+	}
+}

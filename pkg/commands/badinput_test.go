@@ -246,6 +246,19 @@ func badInputs() []badInput {
 		{action: "sync-s3-cloudfront", name: "unknown distribution", with: func(f *badFixtures) map[string]string {
 			return syncBase(f, "distribution-id", "E0000000000000")
 		}, inputs: []string{"distribution-id"}, want: []string{"no such CloudFront distribution"}},
+		{action: "sync-s3-cloudfront", name: "symbolic link leaving the source", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "source", badSite(f, "symlink", map[string]string{"index.html": "x"}, map[string]string{"leak": f.file}))
+		}, inputs: []string{"source"}, want: []string{`found symbolic links leaving it: "leak" → "`, "follow-symlinks"}},
+		{action: "sync-s3-cloudfront", name: "control character in a file name", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "source", badSite(f, "control", map[string]string{"a\n::warning::b.html": "x"}, nil))
+		}, inputs: []string{"source"}, want: []string{`expected file names without control characters`, `"a\n::warning::b.html"`}},
+		{action: "sync-s3-cloudfront", name: "empty source with delete", with: func(f *badFixtures) map[string]string { return syncBase(f, "delete", "true") },
+			inputs: []string{"source"}, want: []string{"expected files to sync, found none"}},
+		{action: "sync-s3-cloudfront", name: "force-delete without delete", with: func(f *badFixtures) map[string]string { return syncBase(f, "force-delete", "true") },
+			inputs: []string{"force-delete"}, want: []string{"expected delete: true as well"}},
+		{action: "sync-s3-cloudfront", name: "manifest-key not named like a manifest", with: func(f *badFixtures) map[string]string {
+			return syncBase(f, "manifest-key", "ferry/manifest.json")
+		}, inputs: []string{"manifest-key"}, want: []string{`whose name ends with ".ferry-sync.json.gz"`}},
 
 		// notify: the sink must see no request
 		{action: "notify", name: "telegram token without chat id", with: func(f *badFixtures) map[string]string {

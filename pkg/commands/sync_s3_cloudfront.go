@@ -27,6 +27,8 @@ func syncS3CloudFront() Command {
 		{Name: "prefix", Description: "Key prefix in the bucket, e.g. site; empty for the bucket's root."},
 		{Name: "delete", Kind: action.Bool, Default: "false", Description: "Delete objects under the prefix that have no file in source (excluded ones stay)."},
 		{Name: "max-delete", Kind: action.Int, Default: "256", Description: "With delete: when more objects would be deleted, fail before changing anything."},
+		{Name: "force-delete", Kind: action.Bool, Default: "false", Description: "With delete: allow deleting more than half of the objects under the prefix (refused otherwise, before changing anything)."},
+		{Name: "follow-symlinks", Kind: action.Bool, Default: "false", Description: "Upload what symbolic links in source point at even outside source (such links are refused otherwise)."},
 		{Name: "exclude", Kind: action.Lines, Description: "Globs, one per line, of paths neither uploaded nor deleted, e.g. `**/*.map`; `**` spans directories."},
 		{Name: "cache-control", Kind: action.Lines, Description: "Lines glob=value, first match wins, e.g. `**/*.html=no-cache` and `assets/**=public, max-age=31536000, immutable`. No match: no Cache-Control."},
 		{Name: "content-type", Kind: action.Lines, Description: "Lines glob=type overriding the built-in detection (by extension, charset=utf-8 on text types), first match wins."},
@@ -36,6 +38,7 @@ func syncS3CloudFront() Command {
 		{Name: "wait-for-invalidation", Kind: action.Bool, Default: "false", Description: "Wait until the invalidation has completed."},
 		{Name: "concurrency", Kind: action.Int, Default: "32", Description: "S3 requests in flight, 1 to 256."},
 		{Name: "dry-run", Kind: action.Bool, Default: "false", Description: "Read and compare everything, print the plan, change nothing."},
+		{Name: "manifest-key", Description: "S3 key of the sync manifest, ending in .ferry-sync.json.gz, e.g. outside the CloudFront origin path; default <prefix>/.ferry-sync.json.gz."},
 	}
 	return Command{
 		Spec: action.Spec{
@@ -49,12 +52,16 @@ func syncS3CloudFront() Command {
 				{Name: "unchanged", Description: "Files already in the bucket as they are."},
 				{Name: "bytes-uploaded", Description: "Bytes uploaded (after compression; on a dry run, file sizes)."},
 				{Name: "invalidation-id", Description: "Id of the CloudFront invalidation created, empty when none was."},
-				{Name: "changed-files", Description: "JSON list of the S3 keys uploaded, updated or deleted."},
+				{Name: "changed-files", Description: "JSON list of the S3 keys uploaded, updated or deleted. On GitLab not in the dotenv report but in the file ferry-changed-files.json (an artifact).", File: changedFilesFile},
 			},
 		},
 		Run: runSyncS3CloudFront,
 	}
 }
+
+// changedFilesFile holds output changed-files on GitLab, whose dotenv
+// reports take 5 KiB at most.
+const changedFilesFile = "ferry-changed-files.json"
 
 // syncInputs is what sync-s3-cloudfront was asked to do.
 type syncInputs struct {
@@ -68,13 +75,16 @@ type syncInputs struct {
 // planSync reads the inputs, recording every problem.
 func planSync(in *action.Values) syncInputs {
 	o := s3sync.Options{
-		Source:      in.Path("source"),
-		Bucket:      in.String("bucket"),
-		Prefix:      in.String("prefix"),
-		Delete:      in.Bool("delete"),
-		MaxDelete:   in.Int("max-delete"),
-		Exclude:     in.Lines("exclude"),
-		Concurrency: in.Int("concurrency"),
+		Source:         in.Path("source"),
+		Bucket:         in.String("bucket"),
+		Prefix:         in.String("prefix"),
+		Delete:         in.Bool("delete"),
+		MaxDelete:      in.Int("max-delete"),
+		ForceDelete:    in.Bool("force-delete"),
+		FollowSymlinks: in.Bool("follow-symlinks"),
+		Exclude:        in.Lines("exclude"),
+		Concurrency:    in.Int("concurrency"),
+		ManifestKey:    in.String("manifest-key"),
 	}
 	for _, r := range []struct {
 		kind s3sync.RuleKind
@@ -94,7 +104,8 @@ func planSync(in *action.Values) syncInputs {
 	}
 	// Validate checks every option again, rules included; only report
 	// what ParseRules has not.
-	if err := (s3sync.Options{Source: o.Source, Bucket: o.Bucket, Prefix: o.Prefix, Exclude: o.Exclude, MaxDelete: o.MaxDelete, Concurrency: o.Concurrency}).Validate(); err != nil {
+	if err := (s3sync.Options{Source: o.Source, Bucket: o.Bucket, Prefix: o.Prefix, Exclude: o.Exclude, Delete: o.Delete, MaxDelete: o.MaxDelete,
+		ForceDelete: o.ForceDelete, Concurrency: o.Concurrency, ManifestKey: o.ManifestKey}).Validate(); err != nil {
 		in.Add(err)
 	}
 	s := syncInputs{
@@ -158,11 +169,24 @@ func runSyncS3CloudFront(ctx context.Context, rt *action.Runtime, b Build) error
 			}
 			return timedOut(ctx, err, timeout)
 		}
+		// Keys outside every origin path are never served: the sync would
+		// write, then find nothing to invalidate.
+		if !cdn.ServesPrefix(origins, si.sync.KeyPrefix()) {
+			paths := make([]string, len(origins))
+			for i, o := range origins {
+				paths[i] = fmt.Sprintf("%q", "/"+strings.Trim(o.Path, "/"))
+			}
+			return action.Usage(rt.Spec().Name, fmt.Errorf(`input "prefix": expected a prefix under the origin path %s through which distribution %q serves bucket %q, found %q: nothing synced there would be served`,
+				strings.Join(paths, " or "), si.distribution, si.sync.Bucket, in.String("prefix")))
+		}
 	}
 
 	end := rt.Group(fmt.Sprintf("Compare %s with %s", in.String("source"), dest))
 	plan, err := syncer.Plan(ctx, si.sync)
 	end()
+	if errors.Is(err, s3sync.ErrBadSource) {
+		return action.Usage(rt.Spec().Name, err)
+	}
 	if err != nil {
 		if errors.Is(err, s3sync.ErrTooManyDeletes) {
 			_ = rt.Summary(syncSummary(si, dest, s3sync.Result{Unchanged: plan.Unchanged}, nil, "", err))
@@ -259,7 +283,7 @@ func syncSummary(si syncInputs, dest string, res s3sync.Result, paths []string, 
 	if si.dryRun {
 		b.WriteString(" (dry run: nothing changed)")
 	}
-	fmt.Fprintf(&b, "\n\n`%s` → `%s`\n\n", si.sync.Source, dest)
+	fmt.Fprintf(&b, "\n\n%s → %s\n\n", mdCode(si.sync.Source), mdCode(dest))
 	b.WriteString("| Uploaded | Headers updated | Deleted | Unchanged | Bytes uploaded |\n|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %s |\n", res.Uploaded, res.MetadataUpdated, res.Deleted, res.Unchanged, humanBytes(res.BytesUploaded))
 	if runErr != nil {
@@ -280,13 +304,34 @@ func syncSummary(si syncInputs, dest string, res s3sync.Result, paths []string, 
 	fmt.Fprintf(&b, "\n<details><summary>Changed files (%d)</summary>\n\n| File | Change | Why |\n|---|---|---|\n", len(res.Applied))
 	for i, c := range res.Applied {
 		if i == summaryFiles {
-			fmt.Fprintf(&b, "\n… and %d more (output changed-files lists them all).\n", len(res.Applied)-summaryFiles)
+			fmt.Fprintf(&b, "\n… and %d more (output changed-files lists them all; on GitLab the file `ferry-changed-files.json`).\n", len(res.Applied)-summaryFiles)
 			break
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Key, c.Op, strings.ReplaceAll(c.Reason, "|", `\|`))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", mdCode(c.Key), c.Op, strings.ReplaceAll(c.Reason, "|", `\|`))
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()
+}
+
+// mdCode renders s as a markdown code span that holds in a table cell:
+// fenced with more backticks than any run of them in s (padded with
+// spaces when s starts or ends with one), and with `|` escaped, which
+// GitHub's tables split on even inside code.
+func mdCode(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + strings.ReplaceAll(s, "|", `\|`) + fence
 }
 
 func humanBytes(n int64) string {

@@ -216,7 +216,7 @@ func TestSyncS3CloudFrontDryRun(t *testing.T) {
 	if out["uploaded"] != "4" || out["metadata-updated"] != "1" || out["deleted"] != "1" || out["invalidation-id"] != "" {
 		t.Errorf("outputs: want the plan's counts (4 uploads, 1 update, 1 delete) and no invalidation, have %v", out)
 	}
-	for _, w := range []string{"upload site/assets/app.js (new)", `update-metadata site/robots.txt (content-type "`, "delete site/stale.txt (not in the source)", "invalidate " + f.distribution + ": /"} {
+	for _, w := range []string{`upload "site/assets/app.js" (new)`, `update-metadata "site/robots.txt" (content-type "`, `delete "site/stale.txt" (not in the source)`, "invalidate " + f.distribution + ": /"} {
 		if !strings.Contains(res.Stderr, w) {
 			t.Errorf("log lacks %q:\n%s", w, res.Stderr)
 		}

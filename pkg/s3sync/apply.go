@@ -429,7 +429,8 @@ func (s *Syncer) deleteAll(ctx context.Context, o Options, deletes []Change) (ma
 // HeadObject next time).
 func (s *Syncer) updateManifest(ctx context.Context, p *Plan, etags map[string]string) (bool, error) {
 	o := p.Options
-	m := &manifest{Version: manifestVersion, Entries: map[string]manifestEntry{}}
+	prefix := o.prefix()
+	m := &manifest{Version: manifestVersion, Prefix: &prefix, Entries: map[string]manifestEntry{}}
 	for _, rel := range p.unchanged {
 		obj, meta := p.listing[rel], p.known[rel]
 		m.Entries[rel] = manifestEntry{ETag: obj.etag, Size: obj.size, Modified: obj.modified, SHA256: manifestSHA256(p.files[rel], obj, meta.ContentEncoding),
@@ -458,7 +459,7 @@ func (s *Syncer) updateManifest(ctx context.Context, p *Plan, etags map[string]s
 		return false, err
 	}
 	sum := md5.Sum(data)
-	key := o.prefix() + ManifestName
+	key := o.manifestKey()
 	if _, err := s.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(o.Bucket),
 		Key:           aws.String(key),
@@ -483,7 +484,8 @@ func (s *Syncer) relist(ctx context.Context, p *Plan, written map[string]string)
 	pages := (len(p.listing)+len(written))/listPage + 1
 	rounds := (len(written) + o.concurrency() - 1) / o.concurrency()
 	if rounds >= pages {
-		return s.list(ctx, o.Bucket, o.prefix())
+		now, _, err := s.list(ctx, o.Bucket, o.prefix())
+		return now, err
 	}
 	rels := make([]string, 0, len(written))
 	for rel := range written {

@@ -30,8 +30,14 @@
 // LastModified; any object written by other means (the console, the CLI,
 // another tool) no longer matches and is read with HeadObject. A missing,
 // unreadable or outdated manifest costs HeadObject calls, never a wrong
-// result. The manifest is never uploaded from the source, deleted, or
-// counted as a site file.
+// result. The manifest never vouches against the listing: where the ETag
+// is of MD5 form and the file is stored as is, the file's MD5 decides
+// (HeadObject when they differ); the manifest's SHA-256 counts only for
+// multipart and pre-compressed objects. What is read of it is bounded by
+// the size of the listing. No manifest (any key whose name ends with
+// [ManifestName], Options.ManifestKey included) is uploaded from the
+// source, deleted, or counted as a site file, and nothing under another
+// sync's prefix is deleted.
 //
 // # Plan, then apply
 //

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,7 +13,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -26,11 +29,20 @@ type localFile struct {
 }
 
 // walk lists the regular files under root that are not excluded, sorted by
-// rel. Symbolic links to files are followed; links to directories and
-// other special files are skipped (and logged).
+// rel. Symbolic links to files are followed: within root always, out of it
+// only with o.FollowSymlinks. Links to directories and other special
+// files are skipped (and logged). What cannot be synced (see
+// [ErrBadSource]) is reported all at once.
 func (s *Syncer) walk(root string, o Options) ([]*localFile, error) {
-	var files []*localFile
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	realRoot, err := realPath(root)
+	if err != nil {
+		return nil, fmt.Errorf("reading the source directory %q: %w", root, err)
+	}
+	var (
+		files []*localFile
+		bad   findings
+	)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -42,17 +54,23 @@ func (s *Syncer) walk(root string, o Options) ([]*localFile, error) {
 			return err
 		}
 		rel := filepath.ToSlash(r)
-		if d.IsDir() {
+		if d.IsDir() || excluded(o.Exclude, rel) {
 			return nil
 		}
-		if excluded(o.Exclude, rel) {
+		switch {
+		case !utf8.ValidString(rel):
+			bad.add(badUTF8, fmt.Sprintf("%q", rel))
+			return nil
+		case strings.ContainsFunc(rel, unicode.IsControl):
+			bad.add(badControl, fmt.Sprintf("%q", rel))
 			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
 			return err
 		}
-		if info.Mode()&fs.ModeSymlink != 0 {
+		link := info.Mode()&fs.ModeSymlink != 0
+		if link {
 			if info, err = os.Stat(path); err != nil {
 				return fmt.Errorf("following the symbolic link %q: %w", path, err)
 			}
@@ -61,14 +79,24 @@ func (s *Syncer) walk(root string, o Options) ([]*localFile, error) {
 			s.log.Warn("skipped: not a regular file", "path", path, "mode", info.Mode().String())
 			return nil
 		}
-		if !utf8.ValidString(rel) {
-			return fmt.Errorf("file %q: its name is not valid UTF-8, which S3 keys must be", path)
+		if link && !o.FollowSymlinks {
+			target, err := realPath(path)
+			if err != nil {
+				return fmt.Errorf("following the symbolic link %q: %w", path, err)
+			}
+			if !within(realRoot, target) {
+				dest, _ := os.Readlink(path)
+				bad.add(badLink, fmt.Sprintf("%q → %q", rel, dest))
+				return nil
+			}
 		}
-		if rel == ManifestName {
-			return fmt.Errorf("file %q: %s is the name of ferry's sync manifest; rename the file or exclude it", path, ManifestName)
+		if IsManifestKey(rel) {
+			bad.add(badManifest, fmt.Sprintf("%q", rel))
+			return nil
 		}
 		if n := len(o.prefix()) + len(rel); n > maxKeyLength {
-			return fmt.Errorf("file %q: its key would be %d bytes long; S3 takes at most %d", path, n, maxKeyLength)
+			bad.add(badLength, fmt.Sprintf("%q (%d bytes)", rel, n))
+			return nil
 		}
 		files = append(files, &localFile{rel: rel, path: path, size: info.Size()})
 		return nil
@@ -76,9 +104,88 @@ func (s *Syncer) walk(root string, o Options) ([]*localFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the source directory %q: %w", root, err)
 	}
+	if len(files) == 0 && len(bad.found) == 0 {
+		after := ""
+		if len(o.Exclude) > 0 {
+			after = " (once input \"exclude\" applied)"
+		}
+		return nil, sourceProblem(fmt.Sprintf(`input "source": expected files to sync, found none in %q%s`, root, after))
+	}
+	if err := bad.err(); err != nil {
+		return nil, err
+	}
 	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
 	return files, nil
 }
+
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
+}
+
+// within tells whether path lies inside dir (both absolute, symbolic links
+// resolved).
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// The kinds of what cannot be synced, as problems of input "source".
+const (
+	badUTF8     = "file names in UTF-8, as S3 keys must be"
+	badControl  = "file names without control characters (a line break in a name would reach the log as a line of its own)"
+	badLink     = `files inside the directory (or input "follow-symlinks": true), found symbolic links leaving it`
+	badManifest = "no file named like ferry's sync manifest (*" + ManifestName + "; rename or exclude it)"
+	badLength   = "keys of at most 1024 bytes (the prefix included), as S3 takes"
+)
+
+// maxNamed is how many paths one problem names.
+const maxNamed = 10
+
+// findings gathers what cannot be synced, by kind.
+type findings struct {
+	kinds []string
+	found map[string][]string
+}
+
+func (f *findings) add(kind, what string) {
+	if f.found == nil {
+		f.found = map[string][]string{}
+	}
+	if _, ok := f.found[kind]; !ok {
+		f.kinds = append(f.kinds, kind)
+	}
+	f.found[kind] = append(f.found[kind], what)
+}
+
+// err is one problem of input "source" per kind, naming the first few
+// paths.
+func (f *findings) err() error {
+	var errs []error
+	for _, kind := range f.kinds {
+		all := f.found[kind]
+		shown := strings.Join(all[:min(len(all), maxNamed)], ", ")
+		if len(all) > maxNamed {
+			shown += fmt.Sprintf(" and %d more", len(all)-maxNamed)
+		}
+		sep := ", found "
+		if kind == badLink {
+			sep = ": "
+		}
+		errs = append(errs, sourceProblem(fmt.Sprintf(`input "source": expected %s%s%s`, kind, sep, shown)))
+	}
+	return errors.Join(errs...)
+}
+
+// sourceProblem is one reason the source cannot be synced; it is
+// [ErrBadSource].
+type sourceProblem string
+
+func (e sourceProblem) Error() string        { return string(e) }
+func (e sourceProblem) Is(target error) bool { return target == ErrBadSource }
 
 // hashAll computes the MD5 and SHA-256 of every file, reading each once,
 // a few files at a time.

@@ -246,7 +246,7 @@ func TestManifestIsOnlyAHint(t *testing.T) {
 }
 
 // TestSSEKMSLikeETags: when ETags are not MD5s (SSE-KMS), the stored
-// SHA-256 decides, with or without the manifest.
+// SHA-256 HeadObject shows decides, with or without the manifest.
 func TestSSEKMSLikeETags(t *testing.T) {
 	t.Parallel()
 	c, bucket := newBucket(t)
@@ -263,10 +263,12 @@ func TestSSEKMSLikeETags(t *testing.T) {
 	if len(p.Changes) != 0 || p.HeadRequests != 7 {
 		t.Errorf("without the manifest: want no change after 7 HeadObject, have %v, %d", ops(p), p.HeadRequests)
 	}
+	// ETags of MD5 form that are not the files' MD5s: only HeadObject
+	// tells SSE-KMS from other content, so the manifest never decides.
 	writeFile(t, dir, "robots.txt", "User-agent: X")
 	p, _ = syncOnce(t, s, o)
-	if have := ops(p); !reflect.DeepEqual(have, map[string]string{"robots.txt": "upload"}) || p.HeadRequests != 0 {
-		t.Errorf("one changed: want robots.txt uploaded, no HeadObject; have %v, %d", have, p.HeadRequests)
+	if have := ops(p); !reflect.DeepEqual(have, map[string]string{"robots.txt": "upload"}) || p.HeadRequests != 7 {
+		t.Errorf("one changed: want robots.txt uploaded after 7 HeadObject; have %v, %d", have, p.HeadRequests)
 	}
 }
 
@@ -296,7 +298,14 @@ func TestDeleteAndGuard(t *testing.T) {
 		t.Errorf("the guard wrote: %v", rec.calls)
 	}
 
+	// 4 of the 5 objects the prefix would hold (4 there, 1 new; keep/**
+	// is excluded): more than half.
 	o.MaxDelete = 4
+	if _, err := s.Plan(context.Background(), o); !errors.Is(err, s3sync.ErrTooManyDeletes) ||
+		!strings.Contains(err.Error(), `4 of the 5 objects under s3://`+bucket+`/site/ (once the uploads are in) would be deleted, more than half; set input "force-delete"`) {
+		t.Fatalf("want ErrTooManyDeletes naming force-delete, have %v", err)
+	}
+	o.ForceDelete = true
 	rec.reset()
 	_, res := syncOnce(t, s, o)
 	if res.Deleted != 4 || res.Uploaded != 1 {

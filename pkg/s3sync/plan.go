@@ -3,6 +3,7 @@ package s3sync
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -55,8 +56,10 @@ type Change struct {
 	ifMatch string // the ETag listed, for copies
 }
 
+// String is one line: the key quoted (a key may hold anything but a
+// control character, `::` included), e.g. `upload "site/a.js" (new)`.
 func (c Change) String() string {
-	return fmt.Sprintf("%s %s (%s)", c.Op, c.Key, c.Reason)
+	return fmt.Sprintf("%s %q (%s)", c.Op, c.Key, c.Reason)
 }
 
 // Plan is what a sync would do, found by reading only: the source, the
@@ -107,16 +110,23 @@ func (s *Syncer) Plan(ctx context.Context, o Options) (*Plan, error) {
 		return nil, err
 	}
 	var (
-		listing map[string]object
-		old     *manifest
+		listing   map[string]object
+		manifests []string
+		body      io.ReadCloser
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return hashAll(gctx, files) })
-	g.Go(func() (err error) { listing, err = s.list(gctx, o.Bucket, prefix); return err })
-	g.Go(func() (err error) { old, err = s.readManifest(gctx, o.Bucket, prefix+ManifestName); return err })
+	g.Go(func() (err error) { listing, manifests, err = s.list(gctx, o.Bucket, prefix); return err })
+	// The manifest's body is read once the listing says how much of it
+	// can be ferry's: not with gctx, which ends with Wait.
+	g.Go(func() (err error) { body, err = s.getManifest(ctx, o.Bucket, o.manifestKey()); return err })
 	if err := g.Wait(); err != nil {
+		if body != nil {
+			body.Close()
+		}
 		return nil, err
 	}
+	old := s.readManifest(body, o.manifestKey(), prefix, manifestLimit(listing))
 
 	p := &Plan{
 		Options: o,
@@ -134,7 +144,7 @@ func (s *Syncer) Plan(ctx context.Context, o Options) (*Plan, error) {
 			continue
 		}
 		if old != nil {
-			if e, ok := old.Entries[f.rel]; ok && e.matches(obj) {
+			if e, ok := old.Entries[f.rel]; ok && e.matches(obj) && manifestMayDecide(f, o.headersFor(f.rel), obj) {
 				p.known[f.rel] = e.meta()
 				continue
 			}
@@ -169,11 +179,23 @@ func (s *Syncer) Plan(ctx context.Context, o Options) (*Plan, error) {
 		}
 	}
 	p.Unchanged = len(p.unchanged)
+	// present: the objects the prefix holds once the uploads are in, but
+	// for excluded ones and other syncs'; the guard refuses to delete
+	// more than half of them.
+	present := 0
 	if o.Delete {
+		others, err := s.otherSyncs(ctx, o, manifests)
+		if err != nil {
+			return nil, err
+		}
 		for rel, obj := range listing {
-			if _, ok := p.files[rel]; ok || excluded(o.Exclude, rel) {
+			if excluded(o.Exclude, rel) || underAny(others, rel) {
 				continue
 			}
+			if _, ok := p.files[rel]; ok {
+				continue
+			}
+			present++
 			deletes = append(deletes, Change{Op: OpDelete, Key: prefix + rel, Rel: rel, Reason: "not in the source", Size: obj.size})
 		}
 	}
@@ -185,7 +207,68 @@ func (s *Syncer) Plan(ctx context.Context, o Options) (*Plan, error) {
 		return p, fmt.Errorf("%d objects under s3://%s/%s have no file in the source and input \"max-delete\" allows %d; nothing was changed: %w",
 			len(deletes), o.Bucket, prefix, o.MaxDelete, ErrTooManyDeletes)
 	}
+	present += len(files)
+	if !o.ForceDelete && len(deletes)*2 > present {
+		return p, fmt.Errorf("%d of the %d objects under s3://%s/%s (once the uploads are in) would be deleted, more than half; set input \"force-delete\" to true if that is meant; nothing was changed: %w",
+			len(deletes), present, o.Bucket, prefix, ErrTooManyDeletes)
+	}
 	return p, nil
+}
+
+// manifestMayDecide tells whether a manifest entry matching the listing
+// may stand for what HeadObject would show. Not when the listing's ETag is
+// of MD5 form and the file is stored as is, yet the ETag is not the
+// file's MD5: the content differs, or the object is encrypted with
+// SSE-KMS or SSE-C, and only HeadObject tells which. A manifest (which
+// anyone who can write the bucket can write) must never vouch for other
+// content than the ETag shows.
+func manifestMayDecide(f *localFile, want Headers, obj object) bool {
+	return want.ContentEncoding != "" || !isMD5ETag(obj.etag) || obj.etag == f.md5
+}
+
+// otherSyncs returns the directories under o's prefix (relative to it,
+// ending in "/") that other syncs own: those holding a manifest of the
+// default name, and the prefixes that manifests of other names (found
+// under o's prefix) record. Nothing under them is deleted.
+func (s *Syncer) otherSyncs(ctx context.Context, o Options, manifests []string) ([]string, error) {
+	prefix, own := o.prefix(), o.manifestKey()
+	var dirs []string
+	for _, key := range manifests {
+		if key == own {
+			continue
+		}
+		rel := strings.TrimPrefix(key, prefix)
+		if dir, ok := strings.CutSuffix(rel, ManifestName); ok && (dir == "" || strings.HasSuffix(dir, "/")) {
+			if dir != "" {
+				dirs = append(dirs, dir)
+			}
+			continue
+		}
+		theirs, ok, err := s.manifestPrefix(ctx, o.Bucket, key)
+		if err != nil {
+			return nil, fmt.Errorf("reading which prefix the manifest s3://%s/%s is for, to spare it: %w", o.Bucket, key, err)
+		}
+		if !ok {
+			s.log.Warn("a manifest names no prefix; nothing is spared for it", "key", key)
+			continue
+		}
+		if dir, ok := strings.CutPrefix(theirs, prefix); ok && dir != "" {
+			dirs = append(dirs, dir)
+		}
+	}
+	if len(dirs) > 0 {
+		s.log.Debug("prefixes of other syncs: never deleted", "prefixes", dirs)
+	}
+	return dirs, nil
+}
+
+func underAny(dirs []string, rel string) bool {
+	for _, d := range dirs {
+		if strings.HasPrefix(rel, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // headAll reads the objects the manifest does not vouch for.

@@ -48,7 +48,7 @@ func TestRelist(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	full, err := New(c, Config{}).list(ctx, bucket, "p/")
+	full, _, err := New(c, Config{}).list(ctx, bucket, "p/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,6 +126,8 @@ func TestOptionsValidate(t *testing.T) {
 		Concurrency:  1000,
 		CacheControl: []s3sync.Rule{{Glob: "[", Value: "x"}},
 		Compress:     []s3sync.Rule{{Glob: "*.js", Value: "zstd"}},
+		ForceDelete:  true,
+		ManifestKey:  "ferry/manifest.json",
 	}.Validate()
 	if err == nil {
 		t.Fatal("want errors, have none")
@@ -138,12 +140,14 @@ func TestOptionsValidate(t *testing.T) {
 		`input "concurrency": expected 1 to 256, found 1000`,
 		`input "cache-control": expected a valid glob`,
 		`input "compress": expected "gzip" or "br", found "zstd"`,
+		`input "force-delete": expected delete: true as well`,
+		`input "manifest-key": expected an S3 key`, `found "ferry/manifest.json"`,
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q:\n%v", w, err)
 		}
 	}
-	if err := (s3sync.Options{Source: dir, Bucket: "my.site-bucket", Prefix: "/site/"}).Validate(); err != nil {
+	if err := (s3sync.Options{Source: dir, Bucket: "my.site-bucket", Prefix: "/site/", ManifestKey: "ferry/site.ferry-sync.json.gz"}).Validate(); err != nil {
 		t.Errorf("valid options: %v", err)
 	}
 	if have := (s3sync.Options{Prefix: "/site/"}).KeyPrefix(); have != "site/" {

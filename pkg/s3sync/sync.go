@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -35,9 +36,17 @@ const (
 	maxParts = 10000
 )
 
-// ManifestName is the sync manifest's name under the prefix. It is never
-// uploaded from the source, deleted, or counted as a site file.
+// ManifestName is the sync manifest's name under the prefix, and how the
+// name of every manifest ends (Options.ManifestKey). No sync uploads a file
+// of such a name from the source, deletes an object of such a name, or
+// counts it as a site file.
 const ManifestName = ".ferry-sync.json.gz"
+
+// IsManifestKey tells whether an S3 key names a sync manifest: its last
+// segment ends with [ManifestName].
+func IsManifestKey(key string) bool {
+	return strings.HasSuffix(key[strings.LastIndexByte(key, '/')+1:], ManifestName)
+}
 
 // MetaSHA256 is the user metadata key (x-amz-meta-ferry-sha256) holding the
 // hex SHA-256 of the file's content as found in the source (before any
@@ -51,6 +60,11 @@ var (
 	ErrTooManyDeletes = errors.New("more deletions than max-delete allows")
 	// ErrDeletesSkipped: a write failed, so the deletions were not made.
 	ErrDeletesSkipped = errors.New("deletions skipped after a failed write")
+	// ErrBadSource: the source holds what is not synced: no file at all, a
+	// symbolic link leaving it, a name with a control character or not in
+	// UTF-8, a key S3 refuses. Plan returns it before reading the bucket;
+	// each problem names the input "source".
+	ErrBadSource = errors.New("the source cannot be synced")
 )
 
 // s3API lists the S3 calls this package makes; *s3.Client satisfies it.
@@ -116,9 +130,23 @@ type Options struct {
 
 	// Delete removes objects under Prefix that have no file in Source
 	// (input "delete"); MaxDelete caps how many, failing the plan before
-	// anything is written (input "max-delete").
-	Delete    bool
-	MaxDelete int
+	// anything is written (input "max-delete"). Unless ForceDelete, the
+	// plan fails as well when it would delete more than half of the
+	// objects under Prefix (input "force-delete"). Manifests and prefixes
+	// of other syncs (a directory holding its own manifest, or named by a
+	// manifest at another key) are never deleted.
+	Delete      bool
+	MaxDelete   int
+	ForceDelete bool
+
+	// FollowSymlinks uploads what symbolic links in Source point at even
+	// when that is outside Source (input "follow-symlinks"); otherwise
+	// such links fail the plan with [ErrBadSource].
+	FollowSymlinks bool
+
+	// ManifestKey is the key of the sync manifest (input "manifest-key");
+	// "" is Prefix/[ManifestName]. Its name must end with ManifestName.
+	ManifestKey string
 
 	// Concurrency bounds the S3 requests in flight; 0 means
 	// DefaultConcurrency (input "concurrency").
@@ -149,6 +177,13 @@ func (o Options) Validate() error {
 	}
 	if p := o.prefix(); !utf8.ValidString(p) || strings.ContainsFunc(p, isCtl) || len(p) > maxKeyLength-len(ManifestName) {
 		errs = append(errs, fmt.Errorf(`input "prefix": expected a key prefix of valid UTF-8 without control characters, at most %d bytes, found %q`, maxKeyLength-len(ManifestName), o.Prefix))
+	}
+	if k := o.ManifestKey; k != "" && (!utf8.ValidString(k) || strings.ContainsFunc(k, unicode.IsControl) || len(k) > maxKeyLength ||
+		strings.HasPrefix(k, "/") || !IsManifestKey(k)) {
+		errs = append(errs, fmt.Errorf(`input "manifest-key": expected an S3 key (no leading slash, valid UTF-8 without control characters, at most %d bytes) whose name ends with %q, so that every sync knows it for a manifest, found %q`, maxKeyLength, ManifestName, k))
+	}
+	if o.ForceDelete && !o.Delete {
+		errs = append(errs, errors.New(`input "force-delete": expected delete: true as well, found delete: false`))
 	}
 	if err := CheckExcludes(o.Exclude); err != nil {
 		errs = append(errs, err)
@@ -189,6 +224,14 @@ func (o Options) prefix() string {
 		return ""
 	}
 	return p + "/"
+}
+
+// manifestKey is where the manifest is read and written.
+func (o Options) manifestKey() string {
+	if o.ManifestKey != "" {
+		return o.ManifestKey
+	}
+	return o.prefix() + ManifestName
 }
 
 // KeyPrefix is the normalised prefix every key of the sync starts with:
