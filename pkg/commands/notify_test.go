@@ -423,7 +423,7 @@ func TestNotifyCLIFlags(t *testing.T) {
 		Args: []string{"notify", "--webhook-url", s.URL + "/hook/" + webhookSecret, "--status", "cancelled",
 			"--repository", "acme/shop", "--ref", "v1.2.3", "--sha", "cafe0123cafe0123cafe0123cafe0123cafe0123", "--actor", "alice",
 			"--run-url", "https://ci.example.com/runs/9", "--environment", "staging", "--pull-request", "12",
-			"--commit-message", commitMessage, "--message", "{{ .CommitTitle }} on {{ .Environment }}", "--output", "json"},
+			"--commit-message", commitMessage, "--message-template", "{{ .CommitTitle }} on {{ .Environment }}", "--output", "json"},
 	})
 	if res.Code != 0 {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stderr)

@@ -39,7 +39,7 @@ func deployContext(status notify.Status) notify.Context {
 
 func render(t *testing.T, c notify.Context) notify.Message {
 	t.Helper()
-	m, err := notify.Templates{}.Render(c)
+	m, err := notify.Content{}.Render(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,32 +51,38 @@ func TestRender(t *testing.T) {
 	t.Parallel()
 	c := deployContext(notify.Started)
 	tests := []struct {
-		name      string
-		templates notify.Templates
-		ctx       notify.Context
-		title     string
-		text      string
-		errs      []string
+		name    string
+		content notify.Content
+		ctx     notify.Context
+		title   string
+		text    string
+		errs    []string
 	}{
 		{name: "defaults", ctx: c, title: "🚀 Deploy of ferry-ci/example to production started", text: hostile},
 		{name: "defaults without repository or environment", ctx: notify.Context{Status: notify.Cancelled}, title: "⚪ Deploy was cancelled", text: ""},
 		{
 			name: "every documented field",
-			templates: notify.Templates{
-				Title:   "{{ .Status }} {{ .Status.Emoji }} {{ .Repository }}@{{ .ShortSHA }}",
-				Message: "{{ .Ref }} {{ .SHA }} {{ .Actor }} {{ .RunURL }} {{ .Environment }} {{ .EnvironmentURL }} {{ .CommitURL }} #{{ .PullRequest }} {{ .CommitTitle }} {{ .Fields.Get \"digest\" }}{{ range .Fields }} {{ .Key }}={{ .Value }}{{ end }}",
+			content: notify.Content{
+				TitleTemplate:   "{{ .Status }} {{ .Status.Emoji }} {{ .Repository }}@{{ .ShortSHA }}",
+				MessageTemplate: "{{ .Ref }} {{ .SHA }} {{ .Actor }} {{ .RunURL }} {{ .Environment }} {{ .EnvironmentURL }} {{ .CommitURL }} #{{ .PullRequest }} {{ .CommitTitle }} {{ .Fields.Get \"digest\" }}{{ range .Fields }} {{ .Key }}={{ .Value }}{{ end }}",
 			},
 			ctx:   c,
 			title: "started 🚀 ferry-ci/example@0123456",
 			text:  "main 0123456789abcdef0123456789abcdef01234567 octocat https://github.com/ferry-ci/example/actions/runs/4242 production https://app.example.com https://github.com/ferry-ci/example/commit/0123456789abcdef0123456789abcdef01234567 #7 " + strings.Split(hostile, "\n")[0] + " sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945 digest=sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945 task-definition=arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42",
 		},
-		{name: "title on one line", templates: notify.Templates{Title: "a\n  b\tc "}, ctx: c, title: "a b c", text: hostile},
-		{name: "both broken", templates: notify.Templates{Title: "{{ .Repository", Message: "{{ .Nope }}"}, ctx: c, errs: []string{"title template:", "unclosed action", "message template:", "can't evaluate field Nope"}},
+		{name: "title on one line", content: notify.Content{TitleTemplate: "a\n  b\tc "}, ctx: c, title: "a b c", text: hostile},
+		{name: "both broken", content: notify.Content{TitleTemplate: "{{ .Repository", MessageTemplate: "{{ .Nope }}"}, ctx: c, errs: []string{"title template:", "unclosed action", "message template:", "can't evaluate field Nope"}},
+		// Values are data: literal text holding template actions, even
+		// broken ones, is sent as written.
+		{name: "literal text as written", content: notify.Content{Title: "Release {{ .Nope }}\n v2", Message: "\nhelm: {{ .Values.image }} {{ .Ref\n"}, ctx: c,
+			title: "Release {{ .Nope }} v2", text: "helm: {{ .Values.image }} {{ .Ref"},
+		{name: "literal text wins over a template", content: notify.Content{Title: "t", TitleTemplate: "{{ .Nope }}", Message: "m", MessageTemplate: "{{ .Ref"}, ctx: c, title: "t", text: "m"},
+		{name: "literal title, templated message", content: notify.Content{Title: "{{ x }}", MessageTemplate: "{{ .Ref }}"}, ctx: c, title: "{{ x }}", text: "main"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, err := tt.templates.Render(tt.ctx)
+			m, err := tt.content.Render(tt.ctx)
 			if len(tt.errs) > 0 {
 				for _, e := range tt.errs {
 					if err == nil || !strings.Contains(err.Error(), e) {
