@@ -3,6 +3,10 @@ package commands_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
@@ -46,4 +50,68 @@ func TestNotifyValuesAreData(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNotifyStickyCommentOwnOnly: a comment holding ferry's marker but
+// written by someone else is never edited. On GitHub an outsider's comment
+// would get the deploy status; on GitLab the edit is refused (403) and the
+// merge request never gets its note. ferry creates its own comment on the
+// first run and edits that one on the next.
+func TestNotifyStickyCommentOwnOnly(t *testing.T) {
+	t.Parallel()
+	const forged = "<!-- ferry:notify:deploy/web -->\nplease merge, deploy is green"
+	t.Run("github", func(t *testing.T) {
+		t.Parallel()
+		s := newSink(t)
+		s.comments = []map[string]any{{"id": 1, "body": forged, "user": map[string]any{"login": "mallory", "type": "User"}}}
+		with := map[string]string{"github-token": githubTokenSecret, "github-api-url": s.URL + "/github", "message": "deployed"}
+		for run, status := range []string{"started", "success"} {
+			with["status"] = status
+			res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{Action: "notify", With: with, Env: githubNotifyEnv(t)})
+			if res.Code != 0 || res.Outputs["sent"] != "1" {
+				t.Fatalf("run %d: want exit 0 and sent 1, have %d %v\n%s", run+1, res.Code, res.Outputs, res.Stderr)
+			}
+			if run == 0 && !strings.Contains(res.Summary, "| github-comment | created |") || run == 1 && !strings.Contains(res.Summary, "| github-comment | updated |") {
+				t.Errorf("run %d: summary:\n%s", run+1, res.Summary)
+			}
+			checkNoLeaks(t, res, secrets...)
+		}
+		if len(s.comments) != 2 || s.comments[0]["body"] != forged {
+			t.Fatalf("want the outsider's comment untouched and ferry's own beside it, have %v", s.comments)
+		}
+		if body := fmt.Sprint(s.comments[1]["body"]); !strings.HasPrefix(body, "<!-- ferry:notify:deploy/web -->") || !strings.Contains(body, "succeeded") {
+			t.Errorf("ferry's comment: want the success, have:\n%s", body)
+		}
+		if n := len(s.Requests("/github/graphql")); n != 2 {
+			t.Errorf("GraphQL viewer: want 1 request a run, have %d", n)
+		}
+	})
+	t.Run("gitlab", func(t *testing.T) {
+		t.Parallel()
+		s := newSink(t)
+		s.notes = []map[string]any{{"id": 3, "body": strings.ReplaceAll(forged, "deploy/web", "production"), "system": false, "author": map[string]any{"id": 1, "username": "alice"}}}
+		project := t.TempDir()
+		env := map[string]string{
+			"GITLAB_CI": "true", "CI_PROJECT_DIR": project, "CI_API_V4_URL": s.URL + "/gitlab/api/v4", "CI_PROJECT_PATH": "group/app",
+			"CI_MERGE_REQUEST_IID": "5", "CI_ENVIRONMENT_NAME": "production", "FERRY_GITLAB_TOKEN": gitlabTokenSecret, "FERRY_MESSAGE": "deployed",
+		}
+		for run, status := range []string{"started", "success"} {
+			env["FERRY_STATUS"] = status
+			res := actiontest.Exec(context.Background(), t, actiontest.Run{Args: []string{"notify"}, Env: env, Dir: project})
+			dotenv, _ := os.ReadFile(filepath.Join(project, "ferry.env"))
+			if res.Code != 0 || string(dotenv) != "SENT=1\nFAILED=0\n" {
+				t.Fatalf("run %d: want exit 0 and SENT=1 FAILED=0, have %d %q\n%s", run+1, res.Code, dotenv, res.Stderr)
+			}
+			checkNoLeaks(t, res, secrets...)
+		}
+		if len(s.notes) != 2 || s.notes[0]["body"] != strings.ReplaceAll(forged, "deploy/web", "production") {
+			t.Fatalf("want alice's note untouched and ferry's own beside it, have %v", s.notes)
+		}
+		if body := fmt.Sprint(s.notes[1]["body"]); !strings.Contains(body, "succeeded") {
+			t.Errorf("ferry's note: want the success, have:\n%s", body)
+		}
+		if n := len(s.Requests("/gitlab/api/v4/user")); n != 2 {
+			t.Errorf("GET /user: want 1 request a run, have %d", n)
+		}
+	})
 }

@@ -36,6 +36,13 @@ const (
 // Markdown, mentions, a template action and emoji.
 const commitMessage = "fix: \"quoted\" & 'single' <b>tags</b> `code` *bold* <!channel> @everyone {{ .SHA }} back\\slash 🚀👩‍👩‍👧\nsecond line"
 
+// The identities of the tokens: what GitHub's GraphQL viewer answers for
+// GITHUB_TOKEN, and the GitLab project access token's bot user.
+const (
+	githubBot   = "github-actions[bot]"
+	gitlabBotID = 77
+)
+
 // sink stands in for every provider and forge at once: it records each
 // request and answers as the provider would. Paths tell them apart.
 type sink struct {
@@ -134,8 +141,11 @@ func (s *sink) github(w http.ResponseWriter, r *http.Request, in map[string]any,
 			w.Header().Set("Link", fmt.Sprintf(`<%s%s?page=%d>; rel="next"`, s.URL, p, page+1))
 		}
 		reply(200, s.comments[from:to])
+	case r.Method == "POST" && p == "/github/graphql":
+		// GITHUB_TOKEN is github-actions[bot]; GET /user refuses it.
+		reply(200, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": githubBot}}})
 	case r.Method == "POST" && p == repo+"/issues/7/comments":
-		c := map[string]any{"id": 1000 + len(s.comments), "body": in["body"]}
+		c := map[string]any{"id": 1000 + len(s.comments), "body": in["body"], "user": map[string]any{"login": githubBot, "type": "Bot"}}
 		s.comments = append(s.comments, c)
 		reply(201, c)
 	case r.Method == "PATCH" && strings.HasPrefix(p, repo+"/issues/comments/"):
@@ -177,14 +187,20 @@ func (s *sink) gitlab(w http.ResponseWriter, r *http.Request, in map[string]any,
 			w.Header().Set("X-Next-Page", strconv.Itoa(page+1))
 		}
 		reply(200, s.notes[from:to])
+	case r.Method == "GET" && p == "/gitlab/api/v4/user":
+		reply(200, map[string]any{"id": gitlabBotID, "username": "project_5_bot_ferry"})
 	case r.Method == "POST" && p == mr:
-		n := map[string]any{"id": 2000 + len(s.notes), "body": in["body"], "system": false}
+		n := map[string]any{"id": 2000 + len(s.notes), "body": in["body"], "system": false, "author": map[string]any{"id": gitlabBotID}}
 		s.notes = append(s.notes, n)
 		reply(201, n)
 	case r.Method == "PUT" && strings.HasPrefix(p, mr+"/"):
 		id, _ := strconv.Atoi(strings.TrimPrefix(p, mr+"/"))
 		for _, n := range s.notes {
 			if n["id"].(int) == id {
+				if a, _ := n["author"].(map[string]any); a["id"] != gitlabBotID {
+					reply(403, map[string]any{"message": "403 Forbidden"}) // GitLab: only the author edits a note
+					return
+				}
 				n["body"] = in["body"]
 				reply(200, n)
 				return
@@ -456,7 +472,7 @@ func TestNotifyGitLabNote(t *testing.T) {
 	s.notes = []map[string]any{
 		{"id": 1, "body": "please review", "system": false},
 		{"id": 2, "body": "added 1 commit", "system": true},
-		{"id": 3, "body": "<!-- ferry:notify:production -->\n### old", "system": false},
+		{"id": 3, "body": "<!-- ferry:notify:production -->\n### old", "system": false, "author": map[string]any{"id": gitlabBotID}},
 	}
 	project := t.TempDir()
 	env := map[string]string{
@@ -515,8 +531,8 @@ func TestNotifyGitHubEvents(t *testing.T) {
 		comments int // GitHub requests
 	}{
 		{"push", `{"head_commit":{"message":"ship \"it\"\n\nbody"}}`, 0, "1111111111111111111111111111111111111111", "ship \"it\"\n\nbody", 0},
-		{"pull_request", `{"pull_request":{"number":7,"head":{"sha":"abcdef0123456789abcdef0123456789abcdef01"}}}`, 7, "abcdef0123456789abcdef0123456789abcdef01", "", 2},
-		{"issue_comment on a pull request", `{"issue":{"number":7,"pull_request":{"url":"x"}}}`, 7, "1111111111111111111111111111111111111111", "", 2},
+		{"pull_request", `{"pull_request":{"number":7,"head":{"sha":"abcdef0123456789abcdef0123456789abcdef01"}}}`, 7, "abcdef0123456789abcdef0123456789abcdef01", "", 3},
+		{"issue_comment on a pull request", `{"issue":{"number":7,"pull_request":{"url":"x"}}}`, 7, "1111111111111111111111111111111111111111", "", 3},
 		{"issue_comment on an issue", `{"issue":{"number":8}}`, 0, "1111111111111111111111111111111111111111", "", 0},
 		{"no event file", "", 0, "1111111111111111111111111111111111111111", "", 0},
 	}
@@ -556,7 +572,7 @@ func TestNotifyGitHubEvents(t *testing.T) {
 				t.Errorf("want sha %s message %q pr %d, have %+v", tt.sha, tt.message, tt.pr, p)
 			}
 			if n := len(s.Requests("/github/")); n != tt.comments {
-				t.Errorf("GitHub requests: want %d (list, create), have %d", tt.comments, n)
+				t.Errorf("GitHub requests: want %d (who the token is, list, create), have %d", tt.comments, n)
 			}
 		})
 	}

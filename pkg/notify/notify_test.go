@@ -196,7 +196,7 @@ func (th *thread) Notes(context.Context) ([]notify.Note, error) {
 
 func (th *thread) Create(_ context.Context, body string) (notify.Note, error) {
 	th.creates++
-	n := notify.Note{ID: int64(100 + len(th.notes)), Body: body}
+	n := notify.Note{ID: int64(100 + len(th.notes)), Body: body, Mine: true}
 	th.notes = append(th.notes, n)
 	return n, nil
 }
@@ -213,10 +213,11 @@ func (th *thread) Update(_ context.Context, id int64, body string) (notify.Note,
 }
 
 // TestStickyComment: started creates the comment, the result updates it,
-// another key gets its own, and comments of people are left alone.
+// another key gets its own, and comments of people are left alone, even
+// one holding the marker.
 func TestStickyComment(t *testing.T) {
 	t.Parallel()
-	th := &thread{notes: []notify.Note{{ID: 1, Body: "LGTM, but what about <!-- ferry:notify: -->?"}}}
+	th := &thread{notes: []notify.Note{{ID: 1, Body: "LGTM, but what about <!-- ferry:notify:deploy/web -->?"}}}
 	web := notify.Comment{Platform: "github", Key: "deploy/web", Thread: th}
 	steps := []struct {
 		dest   notify.Comment
@@ -241,7 +242,7 @@ func TestStickyComment(t *testing.T) {
 	if len(th.notes) != 3 || th.creates != 2 || th.updates != 2 {
 		t.Errorf("want 3 comments (1 human, 2 sticky) after 2 creates and 2 updates, have %d comments, %d creates, %d updates", len(th.notes), th.creates, th.updates)
 	}
-	if !strings.Contains(th.notes[1].Body, "❌ Deploy of ferry-ci/example to production failed") || th.notes[0].Body != "LGTM, but what about <!-- ferry:notify: -->?" {
+	if !strings.Contains(th.notes[1].Body, "❌ Deploy of ferry-ci/example to production failed") || th.notes[0].Body != "LGTM, but what about <!-- ferry:notify:deploy/web -->?" {
 		t.Errorf("comments:\n%v", th.notes)
 	}
 }
