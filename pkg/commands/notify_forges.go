@@ -114,7 +114,7 @@ func (g githubThread) self(ctx context.Context) (string, error) {
 	if answer.Data.Viewer.Login == "" {
 		msg := "no login in the answer"
 		if len(answer.Errors) > 0 {
-			msg = notify.Truncate(answer.Errors[0].Message, 200)
+			msg = notify.Excerpt(answer.Errors[0].Message)
 		}
 		return "", fmt.Errorf("asking GitHub who the token is: %s", msg)
 	}
@@ -307,7 +307,7 @@ func forgeError(err error, permission string) error {
 		return notify.Scrub(err)
 	}
 	out := fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
-	if msg != "" {
+	if msg = notify.Excerpt(msg); msg != "" {
 		out += ": " + msg
 	}
 	if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound {

@@ -2,8 +2,12 @@ package commands_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +117,108 @@ func TestNotifyStickyCommentOwnOnly(t *testing.T) {
 		if n := len(s.Requests("/gitlab/api/v4/user")); n != 2 {
 			t.Errorf("GET /user: want 1 request a run, have %d", n)
 		}
+	})
+}
+
+// echoingProviders answer every request with an error whose body echoes
+// the request's secret the way real providers and proxies do: the URL and
+// the path JSON-escaped (\/), the Telegram token URL-encoded (%3A), the
+// Slack token in base64, the Teams URL query-escaped, and a long body that
+// puts a secret where a cut would halve it.
+func echoingProviders(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		full := "http://" + r.Host + r.URL.RequestURI()
+		jsonEscaped := func(s string) string { return strings.ReplaceAll(s, "/", `\/`) }
+		w.Header().Set("Retry-After", "0")
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/hook/"):
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintf(w, `{"message":"no route","url":"%s","path":"%s"}`, jsonEscaped(full), jsonEscaped(r.URL.Path))
+		case strings.HasPrefix(r.URL.Path, "/discord/"):
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"message":"Unknown Webhook","path":"%s"}`, jsonEscaped(r.URL.Path))
+		case strings.HasPrefix(r.URL.Path, "/telegram/"):
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintf(w, `{"ok":false,"error_code":404,"description":"Not Found: %s"}`, strings.ReplaceAll(r.URL.Path, ":", "%3A"))
+		case strings.HasPrefix(r.URL.Path, "/slack/api/"):
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprintf(w, `{"ok":false,"error":"invalid_auth","auth":"%s"}`, base64.StdEncoding.EncodeToString([]byte(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))))
+		case strings.HasPrefix(r.URL.Path, "/teams/"):
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":{"code":"TriggerInputSchemaMismatch","message":"bad body for %s"}}`, url.QueryEscape(full))
+		case strings.HasPrefix(r.URL.Path, "/chat/"):
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":"%s %s"}`, strings.Repeat("x", 180), r.URL.RawQuery) // the key straddles 200 bytes
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// secretForms are a secret as a provider may echo it: raw, URL-encoded,
+// JSON-escaped and in base64.
+func secretForms(secret string) []string {
+	return []string{secret, url.QueryEscape(secret), url.PathEscape(secret), strings.ReplaceAll(secret, "/", `\/`),
+		base64.StdEncoding.EncodeToString([]byte(secret)), base64.URLEncoding.EncodeToString([]byte(secret))}
+}
+
+// TestNotifyEchoedSecretsRedacted: providers that echo the request in
+// their error bodies leak no secret, in any encoding, into the log, the
+// summary or the outputs, on GitHub and on the command line.
+func TestNotifyEchoedSecretsRedacted(t *testing.T) {
+	t.Parallel()
+	srv := echoingProviders(t)
+	with := map[string]string{
+		"webhook-url":             srv.URL + "/hook/" + webhookSecret,
+		"discord-webhook-url":     srv.URL + "/discord/api/webhooks/" + discordSecret,
+		"telegram-bot-token":      telegramToken,
+		"telegram-chat-id":        "-1001234567890",
+		"telegram-api-url":        srv.URL + "/telegram",
+		"slack-bot-token":         slackBotToken,
+		"slack-channel":           "C0FERRY",
+		"slack-api-url":           srv.URL + "/slack/api",
+		"teams-webhook-url":       srv.URL + "/teams/workflows/" + teamsSecret,
+		"google-chat-webhook-url": srv.URL + "/chat/v1/spaces/AAA/messages?key=" + googleChatSecret,
+		"status":                  "failure", "fail-on-error": "true", "timeout": "30s",
+	}
+	var forms []string
+	for _, secret := range append(secrets[:7], with["webhook-url"], with["discord-webhook-url"], with["teams-webhook-url"], with["google-chat-webhook-url"]) {
+		forms = append(forms, secretForms(secret)...)
+	}
+	check := func(t *testing.T, res actiontest.Result) {
+		t.Helper()
+		if res.Code != 1 || !strings.Contains(res.Stderr, "6 of 6 notifications failed") {
+			t.Errorf("want exit 1, every destination failed, have %d\n%s", res.Code, res.Stderr)
+		}
+		checkNoLeaks(t, res, forms...)
+		// Each secret of the test holds the word "secret": no part of one
+		// is left, not even half of one cut by the excerpt's bound.
+		for _, line := range strings.Split(res.Stdout+res.Stderr+res.Summary, "\n") {
+			if !strings.HasPrefix(line, "::add-mask::") && strings.Contains(line, "secret") {
+				t.Errorf("a part of a secret is left: %s", line)
+			}
+		}
+		for k, v := range res.Outputs {
+			if strings.Contains(v, "secret") {
+				t.Errorf("output %s holds a part of a secret: %s", k, v)
+			}
+		}
+	}
+	t.Run("github", func(t *testing.T) {
+		t.Parallel()
+		res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{Action: "notify", With: with, Env: map[string]string{"RUNNER_DEBUG": "1"}})
+		check(t, res)
+		if !strings.Contains(res.Summary, "discord: HTTP 400 Bad Request") {
+			t.Errorf("summary lacks the failures:\n%s", res.Summary)
+		}
+	})
+	t.Run("cli", func(t *testing.T) {
+		t.Parallel()
+		env := map[string]string{"FERRY_SUMMARY": filepath.Join(t.TempDir(), "summary.md"), "FERRY_DEBUG": "true"}
+		for k, v := range with {
+			env["FERRY_"+strings.ToUpper(strings.ReplaceAll(k, "-", "_"))] = v
+		}
+		res := actiontest.Exec(context.Background(), t, actiontest.Run{Args: []string{"notify", "--output", "json"}, Env: env})
+		check(t, res)
 	})
 }

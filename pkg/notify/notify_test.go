@@ -561,3 +561,34 @@ func TestSendAll(t *testing.T) {
 		t.Errorf("webhook: want delivered once, have %+v", results[1])
 	}
 }
+
+// TestExcerpt: what an error quotes of a provider's answer is one line,
+// without URLs in any of their echoed forms, at most ExcerptLimit bytes,
+// and never ends in part of a word (a secret cut in two is not redacted).
+func TestExcerpt(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 190) + " key=googlechatsecret-0123456789 tail"
+	tests := []struct{ name, in, want string }{
+		{"short", "stand-in failure\n", "stand-in failure"},
+		{"one line", "a\n  b\tc", "a b c"},
+		{"URL", `{"url":"https://hooks.slack.com/services/T0/B0/secret","ok":false}`, `{"url":"<url>","ok":false}`},
+		{"JSON-escaped URL", `{"url":"https:\/\/discord.com\/api\/webhooks\/1\/secret"}`, `{"url":"<url>"}`},
+		{"URL-encoded URL", "bad body for https%3A%2F%2Fprod.logic.azure.com%2Fworkflows%2Fsig%3Dsecret end", "bad body for <url> end"},
+		{"a word cut in two is dropped", long, strings.Repeat("x", 190) + "…"},
+		{"no break at all", strings.Repeat("y", 300), "…"},
+		{"ends on a break", strings.Repeat("z", 199) + " rest", strings.Repeat("z", 199) + "…"},
+		{"multi-byte", strings.Repeat("é", 150), "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			have := notify.Excerpt(tt.in)
+			if have != tt.want {
+				t.Errorf("want %q\nhave %q", tt.want, have)
+			}
+			if len(strings.TrimSuffix(have, "…")) > notify.ExcerptLimit || !utf8.ValidString(have) {
+				t.Errorf("%d bytes, valid UTF-8 %v", len(have), utf8.ValidString(have))
+			}
+		})
+	}
+}
