@@ -222,3 +222,80 @@ func TestNotifyEchoedSecretsRedacted(t *testing.T) {
 		check(t, res)
 	})
 }
+
+// pinging is a commit message that pings everyone and disguises links in
+// Markdown: GitLab's @all, @here, Slack-style @channel, a team, a user, a
+// Markdown link and image, a reference link, HTML, and a forged marker.
+const pinging = "ship it @all @here @channel @ferry-ci/oncall cc @octocat mail@example.com\n[docs](https://evil.example/login) ![x](https://evil.example/p.png) [ref][1]\n[1]: https://evil.example\n<a href=\"https://evil.example\">here</a> <!-- ferry:notify:other -->\n`@all [in](code)`"
+
+// checkNeutral fails when Markdown text would ping or link: an @mention
+// right after a space or a line start, "](", "][" or "]:", or HTML, outside
+// code spans and the marker on the first line.
+func checkNeutral(t *testing.T, where, text string) {
+	t.Helper()
+	_, text, _ = strings.Cut(text, "\n") // the marker
+	if !strings.Contains(text, "mail@example.com") {
+		t.Errorf("%s: an e-mail address was changed:\n%s", where, text)
+	}
+	if where != "teams" { // Adaptive Cards render no code: there the span is neutralised too
+		const span = "`@all [in](code)`"
+		if !strings.Contains(text, span) {
+			t.Errorf("%s: a code span was changed:\n%s", where, text)
+		}
+		text = strings.ReplaceAll(text, span, "")
+	}
+	text, _, _ = strings.Cut(text, "[View run](") // ferry's own links
+	for _, bad := range []string{" @all", " @here", " @channel", " @ferry-ci/oncall", " @octocat", "](", "][", "]:", "<a ", "<!--"} {
+		if where == "teams" && strings.HasPrefix(bad, "<") {
+			continue // Adaptive Cards render no HTML
+		}
+		if strings.Contains(text, bad) {
+			t.Errorf("%s: %q would render:\n%s", where, bad, text)
+		}
+	}
+}
+
+// TestNotifyMentionsNeutralised: a commit message's mentions and Markdown
+// links neither ping nor render as links in the GitHub comment, the GitLab
+// note or the Teams card, as in Slack and Discord already.
+func TestNotifyMentionsNeutralised(t *testing.T) {
+	t.Parallel()
+	s := newSink(t)
+	with := map[string]string{
+		"github-token": githubTokenSecret, "github-api-url": s.URL + "/github", "teams-webhook-url": s.URL + "/teams/workflows/" + teamsSecret,
+		"status": "success", "commit-message": pinging,
+	}
+	res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{Action: "notify", With: with, Env: githubNotifyEnv(t)})
+	if res.Code != 0 || res.Outputs["sent"] != "2" {
+		t.Fatalf("github: want exit 0 and sent 2, have %d %v\n%s", res.Code, res.Outputs, res.Stderr)
+	}
+	project := t.TempDir()
+	gl := actiontest.Exec(context.Background(), t, actiontest.Run{Args: []string{"notify"}, Dir: project, Env: map[string]string{
+		"GITLAB_CI": "true", "CI_PROJECT_DIR": project, "CI_API_V4_URL": s.URL + "/gitlab/api/v4", "CI_PROJECT_PATH": "group/app",
+		"CI_MERGE_REQUEST_IID": "5", "CI_COMMIT_MESSAGE": pinging, "FERRY_GITLAB_TOKEN": gitlabTokenSecret, "FERRY_STATUS": "success",
+	}})
+	if gl.Code != 0 {
+		t.Fatalf("gitlab: exit %d\n%s", gl.Code, gl.Stderr)
+	}
+	if len(s.comments) != 1 || len(s.notes) != 1 {
+		t.Fatalf("want 1 comment and 1 note, have %d and %d", len(s.comments), len(s.notes))
+	}
+	checkNeutral(t, "github comment", fmt.Sprint(s.comments[0]["body"]))
+	checkNeutral(t, "gitlab note", fmt.Sprint(s.notes[0]["body"]))
+	var card struct {
+		Attachments []struct {
+			Content struct{ Body []struct{ Text string } }
+		}
+	}
+	if err := json.Unmarshal(s.Requests("/teams/")[0].Body, &card); err != nil {
+		t.Fatal(err)
+	}
+	checkNeutral(t, "teams", "\n"+card.Attachments[0].Content.Body[1].Text)
+}
+
+// shown is a comment's Markdown as GitHub and GitLab show its text: the
+// zero-width spaces that stop mentions and links are invisible, and &lt;
+// reads <.
+func shown(markdown string) string {
+	return strings.NewReplacer("&#8203;", "", "&lt;", "<").Replace(markdown)
+}

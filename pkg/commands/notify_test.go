@@ -351,7 +351,7 @@ func TestNotifyGitHubEveryDestination(t *testing.T) {
 		t.Fatalf("comments: want the 2 by people and 1 sticky, have %d", len(s.comments))
 	}
 	sticky := fmt.Sprint(s.comments[2]["body"])
-	if !strings.HasPrefix(sticky, "<!-- ferry:notify:deploy/web -->\n") || !strings.Contains(sticky, "failed") || !strings.Contains(sticky, commitMessage) {
+	if !strings.HasPrefix(sticky, "<!-- ferry:notify:deploy/web -->\n") || !strings.Contains(sticky, "failed") || !strings.Contains(shown(sticky), commitMessage) {
 		t.Errorf("sticky comment:\n%s", sticky)
 	}
 	if len(s.deploys) != 1 || strings.Join(s.statuses, ",") != "in_progress,failure" {
@@ -508,7 +508,7 @@ func TestNotifyGitLabNote(t *testing.T) {
 	}
 	body := fmt.Sprint(s.notes[2]["body"])
 	for _, w := range []string{"<!-- ferry:notify:production -->", "❌ Deploy of group/app to production failed", commitMessage, "[View run](https://gitlab.example.com/group/app/-/pipelines/77)"} {
-		if !strings.Contains(body, w) {
+		if !strings.Contains(shown(body), w) {
 			t.Errorf("note lacks %q:\n%s", w, body)
 		}
 	}

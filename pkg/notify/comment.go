@@ -48,18 +48,21 @@ func Marker(key string) string {
 	return "<!-- ferry:notify:" + key + " -->"
 }
 
-// CommentBody is the Markdown of a sticky comment, marker first.
+// CommentBody is the Markdown of a sticky comment, marker first. The title,
+// text and facts are user text: nothing in them pings, links or renders as
+// HTML (see markdownSafe); the links to the run and the environment are
+// ferry's own.
 func CommentBody(key string, m Message) string {
 	var b strings.Builder
 	b.WriteString(Marker(key) + "\n")
-	fmt.Fprintf(&b, "### %s\n", m.Title)
+	fmt.Fprintf(&b, "### %s\n", markdownSafe(m.Title))
 	if m.Text != "" {
-		b.WriteString("\n" + m.Text + "\n")
+		b.WriteString("\n" + markdownSafe(m.Text) + "\n")
 	}
 	if facts := m.Facts(); len(facts) > 0 {
 		b.WriteString("\n| | |\n|---|---|\n")
 		for _, f := range facts {
-			fmt.Fprintf(&b, "| **%s** | %s |\n", markdownCell(f.Key), markdownCell(f.Value))
+			fmt.Fprintf(&b, "| **%s** | %s |\n", markdownCell(markdownSafe(f.Key)), markdownCell(markdownSafe(f.Value)))
 		}
 	}
 	if links := m.Links(); len(links) > 0 {
@@ -84,7 +87,7 @@ func (c Comment) Send(ctx context.Context, m Message) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("listing comments: %w", err)
 	}
 	for _, n := range notes {
-		if n.Mine && strings.Contains(n.Body, marker) {
+		if n.Mine && strings.HasPrefix(n.Body, marker) {
 			if _, err := c.Thread.Update(ctx, n.ID, body); err != nil {
 				return Receipt{}, fmt.Errorf("updating comment %d: %w", n.ID, err)
 			}
