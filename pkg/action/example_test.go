@@ -104,6 +104,10 @@ func ExampleRuntime_Mask() {
 	rt.Finish(context.Background(), nil)
 	// Output:
 	// ::add-mask::ghs_0123456789abcdef
+	// ::add-mask::Z2hzXzAxMjM0NTY3ODlhYmNkZWY=
+	// ::add-mask::Z2hzXzAxMjM0NTY3ODlhYmNk
+	// ::add-mask::aHNfMDEyMzQ1Njc4OWFiY2Rl
+	// ::add-mask::c18wMTIzNDU2Nzg5YWJjZGVm
 	// level=INFO msg="logged in" token=***
 }
 

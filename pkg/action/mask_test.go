@@ -2,11 +2,15 @@ package action_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -141,8 +145,8 @@ func TestMaskAtRunTime(t *testing.T) {
 				if n := strings.Count(s.stderr.String(), "::add-mask::"+token+"\n"); n != 1 {
 					t.Errorf("::add-mask:: for the token: want once, have %d", n)
 				}
-				if n := len(masks(s.stderr.String())); n != 1 {
-					t.Errorf("::add-mask:: commands: want 1 (blank ones ignored), have %d", n)
+				if have, want := slices.Sorted(slices.Values(masks(s.stderr.String()))), encodedForms(token); !slices.Equal(have, want) {
+					t.Errorf("::add-mask:: commands: want the token and its encoded forms once each (blank ones ignored)\nwant %q\nhave %q", want, have)
 				}
 			}
 			checkMasked(t, s, summary, token, p.name == "github", want)
@@ -159,7 +163,9 @@ func TestMaskBeforeLogging(t *testing.T) {
 	s.rt.Logger().Info("start")
 	s.rt.Mask("s3cr3t-value-2")
 	s.finish(nil)
-	want := "::add-mask::s3cr3t-value-1\nlevel=INFO msg=start\n::add-mask::s3cr3t-value-2\n"
+	want := "::add-mask::s3cr3t-value-1\n::add-mask::czNjcjN0LXZhbHVlLTE=\n::add-mask::czNjcjN0LXZhbHVl\n::add-mask::M2NyM3QtdmFsdWUt\n::add-mask::Y3IzdC12YWx1ZS0x\n" +
+		"level=INFO msg=start\n" +
+		"::add-mask::s3cr3t-value-2\n::add-mask::czNjcjN0LXZhbHVlLTI=\n::add-mask::Y3IzdC12YWx1ZS0y\n" // the others are value-1's
 	if have := s.stderr.String(); have != want {
 		t.Errorf("stderr:\nwant %q\nhave %q", want, have)
 	}
@@ -205,6 +211,113 @@ func TestRedactLongestFirst(t *testing.T) {
 	if have := s.rt.Redact("[abc-secret-extended] [abc-secret]"); have != "[***] [***]" {
 		t.Errorf("Redact: want %q, have %q", "[***] [***]", have)
 	}
+}
+
+// encodedForms are the ::add-mask:: values for secret, worked out here on
+// their own, sorted: the secret, its quoted, URL-encoded (either hex case),
+// JSON-escaped and base64 forms of 8 characters or more, each once, as the
+// command carries them (% as %25).
+func encodedForms(secret string) []string {
+	forms := []string{secret}
+	add := func(f string) {
+		if len(f) >= 8 && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	add(strings.Trim(strconv.Quote(secret), `"`))
+	for _, f := range []string{url.QueryEscape(secret), url.PathEscape(secret)} {
+		add(f)
+		add(regexp.MustCompile(`%[0-9A-F]{2}`).ReplaceAllStringFunc(f, strings.ToLower))
+	}
+	var plain strings.Builder
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(secret)
+	html, _ := json.Marshal(secret)
+	for _, j := range []string{strings.TrimSpace(plain.String()), string(html)} {
+		add(strings.Trim(j, `"`))
+		add(strings.ReplaceAll(strings.Trim(j, `"`), "/", `\/`))
+	}
+	for _, e := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		add(e.EncodeToString([]byte(secret)))
+		for shift := range 3 {
+			b := []byte(secret[shift:])
+			add(e.WithPadding(base64.NoPadding).EncodeToString(b[:len(b)/3*3]))
+		}
+	}
+	for i, f := range forms {
+		forms[i] = strings.ReplaceAll(f, "%", "%25")
+	}
+	slices.Sort(forms)
+	return forms
+}
+
+// TestRedactEncodedForms: a provider or a library that echoes a secret
+// URL-encoded, JSON-escaped or in base64 leaks nothing: each form is
+// redacted, and on GitHub each is masked.
+func TestRedactEncodedForms(t *testing.T) {
+	t.Parallel()
+	const (
+		hook     = "https://hooks.example.com/services/T0FERRY/B0FERRY/hooksecret0123"
+		telegram = "123456789:AAH-telegram_secret0123"
+		odd      = "p@ss w/rd <&> \"secret\" 42"
+	)
+	b64 := base64.StdEncoding.EncodeToString
+	tests := []struct {
+		name, secret, echo string
+	}{
+		{"JSON with \\/", hook, `{"url":"` + strings.ReplaceAll(hook, "/", `\/`) + `"}`},
+		{"JSON", odd, `{"password":` + func() string { j, _ := json.Marshal(odd); return string(j) }() + `}`},
+		{"JSON with HTML escaped as Go does", odd, `"p@ss w/rd \u003c\u0026\u003e \"secret\" 42"`},
+		{"query-escaped", hook, "callback=" + url.QueryEscape(hook) + "&x=1"},
+		{"path-escaped", odd, "/v1/" + url.PathEscape(odd) + "/x"},
+		{"URL-encoded token", telegram, "Not Found: /bot" + url.QueryEscape(telegram) + "/sendMessage"},
+		{"URL-encoded, lower-case hex", telegram, "Not Found: /bot123456789%3aAAH-telegram_secret0123/sendMessage"},
+		{"base64", telegram, "auth=" + b64([]byte(telegram))},
+		{"base64, URL alphabet", odd, base64.URLEncoding.EncodeToString([]byte(odd))},
+		{"base64 after 1 byte", telegram, "Basic " + b64([]byte("u:"+telegram))},
+		{"base64 after 2 bytes", telegram, "Basic " + b64([]byte("us:"+telegram+"!"))},
+		{"base64 after 3 bytes", telegram, "Basic " + b64([]byte("usr:"+telegram+"!?"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, demoSpec(), run{args: []string{"--cluster", "c"}, env: githubEnv()})
+			s.rt.Mask(tt.secret)
+			have := s.rt.Redact(tt.echo)
+			if !strings.Contains(have, "***") {
+				t.Fatalf("nothing redacted in %q", have)
+			}
+			// What is left may not decode to 6 or more bytes of the secret.
+			for _, part := range strings.FieldsFunc(have, func(r rune) bool { return strings.ContainsRune("*\"=:/ &?", r) }) {
+				for _, text := range []string{part, decodeAll(part)} {
+					for i := 0; i+6 <= len(tt.secret); i++ {
+						if strings.Contains(text, tt.secret[i:i+6]) {
+							t.Errorf("%q still holds %q of the secret (%q)", have, tt.secret[i:i+6], text)
+						}
+					}
+				}
+			}
+			if masks := slices.Sorted(slices.Values(masks(s.stderr.String()))); !slices.Equal(masks, encodedForms(tt.secret)) {
+				t.Errorf("::add-mask::\nwant %q\nhave %q", encodedForms(tt.secret), masks)
+			}
+		})
+	}
+}
+
+// decodeAll undoes URL encoding, or base64 (either alphabet, padded or not,
+// dropping a partial last group), of s when it is that; else s.
+func decodeAll(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil && u != s {
+		return u
+	}
+	for _, e := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		t := strings.TrimRight(s, "=")
+		if b, err := e.DecodeString(t[:len(t)/4*4]); err == nil && len(t) >= 8 {
+			return string(b)
+		}
+	}
+	return s
 }
 
 func TestGitHubIDToken(t *testing.T) {

@@ -279,16 +279,16 @@ func badInputs() []badInput {
 			return notifyHook(f, "status", "success", "fields", "digest=sha256:0\ndigest")
 		}, inputs: []string{"fields"}, want: []string{`line 2: expected key=value, found "digest"`}},
 		{action: "notify", name: "bad template", with: func(f *badFixtures) map[string]string {
-			return notifyHook(f, "status", "success", "message", "{{ .Ref")
+			return notifyHook(f, "status", "success", "message-template", "{{ .Ref")
 		},
-			inputs: []string{"message"}, want: []string{"expected a Go template"}},
+			inputs: []string{"message-template"}, want: []string{"expected a Go template"}},
 		{action: "notify", name: "unknown field in title", with: func(f *badFixtures) map[string]string {
-			return notifyHook(f, "status", "success", "title", "{{ .Nope }}")
+			return notifyHook(f, "status", "success", "title-template", "{{ .Nope }}")
 		},
-			inputs: []string{"title"}, want: []string{"can't evaluate field Nope"}},
+			inputs: []string{"title-template"}, want: []string{"can't evaluate field Nope"}},
 		{action: "notify", name: "empty title", with: func(f *badFixtures) map[string]string {
-			return notifyHook(f, "status", "success", "title", "{{ .Environment }}")
-		}, inputs: []string{"title"}, want: []string{"expected a template that renders some text (Slack, Discord and Teams need a title), found an empty title"}},
+			return notifyHook(f, "status", "success", "title-template", "{{ .Environment }}")
+		}, inputs: []string{"title-template"}, want: []string{"expected a template that renders some text (Slack, Discord and Teams need a title), found an empty title"}},
 		{action: "notify", name: "update-message without slack-bot-token", with: func(f *badFixtures) map[string]string {
 			return notifyHook(f, "status", "success", "update-message", "1700000000.000100")
 		}, inputs: []string{"update-message"}, want: []string{"expected slack-bot-token and slack-channel with it"}},
@@ -296,11 +296,17 @@ func badInputs() []badInput {
 			want: []string{"no destination: expected at least one of slack-webhook-url"}},
 		{action: "notify", name: "every problem at once", with: func(f *badFixtures) map[string]string {
 			return map[string]string{"telegram-bot-token": "not-a-token", "telegram-chat-id": "chat!", "webhook-url": "ftp://x/" + webhookSecret, "status": "success",
-				"fields": "digest", "title": "{{ .Nope }}", "message": "{{ .Ref", "update-message": "1700000000.000100", "pull-request": "-3",
+				"fields": "digest", "title-template": "{{ .Nope }}", "message-template": "{{ .Ref", "update-message": "1700000000.000100", "pull-request": "-3",
 				"github-environment": "production"}
-		}, inputs: []string{"telegram-bot-token", "telegram-chat-id", "webhook-url", "fields", "title", "message", "update-message", "pull-request", "github-token"},
+		}, inputs: []string{"telegram-bot-token", "telegram-chat-id", "webhook-url", "fields", "title-template", "message-template", "update-message", "pull-request", "github-token"},
 			want: []string{"invalid input (9 problems)", "expected a bot token as BotFather gives it", `expected a numeric chat ID or @channelusername, found "chat!"`,
 				"expected a pull request number or merge request IID, found -3", "expected a token with deployments: write"}},
+		{action: "notify", name: "message and message-template", with: func(f *badFixtures) map[string]string {
+			return notifyHook(f, "status", "success", "message", "deployed", "message-template", "{{ .Ref }}")
+		}, inputs: []string{"message-template"}, want: []string{"expected either message (literal text) or message-template, not both, found both"}},
+		{action: "notify", name: "title and title-template", with: func(f *badFixtures) map[string]string {
+			return notifyHook(f, "status", "success", "title", "Deploy", "title-template", "{{ .Ref }}")
+		}, inputs: []string{"title-template"}, want: []string{"expected either title (literal text) or title-template, not both, found both"}},
 	}
 }
 

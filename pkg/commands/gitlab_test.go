@@ -249,7 +249,7 @@ include:
       status: ` + status + `
       environment: staging
       fields: "digest=sha256:4f53cda1"
-      message: "{{ .CommitTitle }} by {{ .Actor }}"
+      message-template: "{{ .CommitTitle }} by {{ .Actor }}"
 `
 	}
 	dir := gitlabProject(t, include("success")+`

@@ -36,8 +36,10 @@ func notifyCommand() Command {
 		{Name: "gitlab-api-url", Description: "GitLab API v4 URL. Default: CI_API_V4_URL, else https://gitlab.com/api/v4."},
 		{Name: "comment-key", Description: "Tells this step's sticky comment from other notify steps'. Default: <workflow>/<job> on GitHub, the environment (or \"default\") elsewhere."},
 		{Name: "status", Options: notify.Statuses(), ActionDefault: "${{ job.status }}", Description: "started, success, failure or cancelled. In action.yml it defaults to the job status; on GitLab, unset, it comes from CI_JOB_STATUS (after_script)."},
-		{Name: "title", Description: "Go template of the title. Default: " + notify.DefaultTitle},
-		{Name: "message", Description: "Go template of the message (see the README for the context). Default: the commit message."},
+		{Name: "title", Description: "The title, literal text sent as written (one line). Default: title-template."},
+		{Name: "title-template", Description: "Go template of the title over the context (see the README), instead of title. Default: " + notify.DefaultTitle},
+		{Name: "message", Description: "The message, literal text sent as written: a commit message or a step's output arrives as it is. Default: message-template."},
+		{Name: "message-template", Description: "Go template of the message over the context (see the README), instead of message. Default: the commit message."},
 		{Name: "fields", Kind: action.Lines, Description: "Extra facts, key=value lines, e.g. the digest and task definition of earlier steps."},
 		{Name: "update-message", Description: "Slack ts of a message to edit in place (the slack-ts output of the started step); needs slack-bot-token."},
 		{Name: "repository", Description: "owner/name or group/project. Default: GITHUB_REPOSITORY or CI_PROJECT_PATH."},
@@ -148,17 +150,26 @@ func planNotify(rt *action.Runtime) notifyPlan {
 		!in.IsSet("slack-channel") && !in.IsSet("telegram-chat-id") {
 		in.Add(errors.New("no destination: expected at least one of " + strings.Join(webhookInputs, ", ") + ", slack-bot-token, telegram-bot-token, github-token or gitlab-token, found none"))
 	}
-	// Templates last: they see the whole context, and a problem in it is
-	// reported once, on the input it comes from.
-	m, err := notify.Templates{Title: in.String("title"), Message: in.String("message")}.Render(c)
+	// Title and message last: templates see the whole context, and a
+	// problem in one is reported once, on the input it comes from.
+	content := notify.Content{
+		Title: in.String("title"), TitleTemplate: in.String("title-template"),
+		Message: in.String("message"), MessageTemplate: in.String("message-template"),
+	}
+	for _, name := range []string{"title", "message"} {
+		if in.IsSet(name) && in.IsSet(name+"-template") {
+			in.Problem(name+"-template", "either "+name+" (literal text) or "+name+"-template, not both", "both")
+		}
+	}
+	m, err := content.Render(c)
 	for _, e := range flattenJoin(err) {
 		var te *notify.TemplateError
 		if errors.As(e, &te) {
-			in.Problem(te.Which, "a Go template over the documented context (see the README)", te.Err.Error())
+			in.Problem(te.Which+"-template", "a Go template over the documented context (see the README)", te.Err.Error())
 		}
 	}
 	if err == nil && m.Title == "" {
-		in.Problem("title", "a template that renders some text (Slack, Discord and Teams need a title)", "an empty title")
+		in.Problem("title-template", "a template that renders some text (Slack, Discord and Teams need a title)", "an empty title")
 	}
 	p.message = m
 	return p

@@ -19,8 +19,8 @@ import (
 // GitHub and GitLab through notify.Thread and notify.Deployments.
 
 type githubTarget struct {
-	token, apiURL, owner, repo, environment string
-	number                                  int
+	token, apiURL, graphqlURL, owner, repo, environment string
+	number                                              int
 }
 
 func planGitHub(rt *action.Runtime, c notify.Context) githubTarget {
@@ -30,6 +30,10 @@ func planGitHub(rt *action.Runtime, c notify.Context) githubTarget {
 		apiURL:      firstOf(in.String("github-api-url"), rt.Getenv("GITHUB_API_URL"), "https://api.github.com"),
 		environment: in.String("github-environment"),
 		number:      c.PullRequest,
+	}
+	t.graphqlURL = graphqlURL(t.apiURL)
+	if !in.IsSet("github-api-url") && rt.Getenv("GITHUB_GRAPHQL_URL") != "" {
+		t.graphqlURL = rt.Getenv("GITHUB_GRAPHQL_URL")
 	}
 	if t.token == "" {
 		if t.environment != "" {
@@ -56,7 +60,7 @@ func (t githubTarget) destinations(rt *action.Runtime, hc *http.Client, ua, key 
 	c.BaseURL, c.UserAgent = base, ua
 	var dests []notify.Destination
 	if t.number > 0 {
-		dests = append(dests, notify.Comment{Platform: "github", Key: key, Thread: githubThread{c, t.owner, t.repo, t.number}})
+		dests = append(dests, notify.Comment{Platform: "github", Key: key, Thread: githubThread{c, t.graphqlURL, t.owner, t.repo, t.number}})
 	} else {
 		rt.Logger().Info("no pull request: no GitHub comment (set pull-request to comment on one)")
 	}
@@ -66,14 +70,62 @@ func (t githubTarget) destinations(rt *action.Runtime, hc *http.Client, ua, key 
 	return dests, nil
 }
 
+// graphqlURL is GitHub's GraphQL endpoint beside a REST API URL:
+// https://api.github.com/graphql, or https://HOST/api/graphql for GitHub
+// Enterprise Server's https://HOST/api/v3.
+func graphqlURL(apiURL string) string {
+	u := strings.TrimSuffix(apiURL, "/")
+	if base, ok := strings.CutSuffix(u, "/api/v3"); ok {
+		return base + "/api/graphql"
+	}
+	return u + "/graphql"
+}
+
 // githubThread is the comments of one pull request.
 type githubThread struct {
 	c           *github.Client
+	graphql     string // the GraphQL endpoint, to ask who the token is
 	owner, repo string
 	number      int
 }
 
+// self is the login of the token's identity. GraphQL's viewer answers for
+// every kind of token: a user's (octocat), GITHUB_TOKEN
+// (github-actions[bot]) and another GitHub App's installation token
+// (<app>[bot]); REST's GET /user refuses the last two.
+func (g githubThread) self(ctx context.Context) (string, error) {
+	req, err := g.c.NewRequest(http.MethodPost, g.graphql, map[string]string{"query": "query { viewer { login } }"})
+	if err != nil {
+		return "", fmt.Errorf("asking GitHub who the token is: %w", err)
+	}
+	var answer struct {
+		Data struct {
+			Viewer struct {
+				Login string `json:"login"`
+			} `json:"viewer"`
+		} `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if _, err := g.c.Do(ctx, req, &answer); err != nil {
+		return "", fmt.Errorf("asking GitHub who the token is: %w", forgeError(err, "read access"))
+	}
+	if answer.Data.Viewer.Login == "" {
+		msg := "no login in the answer"
+		if len(answer.Errors) > 0 {
+			msg = notify.Excerpt(answer.Errors[0].Message)
+		}
+		return "", fmt.Errorf("asking GitHub who the token is: %s", msg)
+	}
+	return answer.Data.Viewer.Login, nil
+}
+
 func (g githubThread) Notes(ctx context.Context) ([]notify.Note, error) {
+	self, err := g.self(ctx)
+	if err != nil {
+		return nil, err
+	}
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
 	var notes []notify.Note
 	for {
@@ -82,7 +134,7 @@ func (g githubThread) Notes(ctx context.Context) ([]notify.Note, error) {
 			return nil, forgeError(err, "pull-requests: write")
 		}
 		for _, c := range comments {
-			notes = append(notes, notify.Note{ID: c.GetID(), Body: c.GetBody()})
+			notes = append(notes, notify.Note{ID: c.GetID(), Body: c.GetBody(), Mine: strings.EqualFold(c.GetUser().GetLogin(), self)})
 		}
 		if resp.NextPage == 0 {
 			return notes, nil
@@ -197,6 +249,10 @@ type gitlabThread struct {
 }
 
 func (g gitlabThread) Notes(ctx context.Context) ([]notify.Note, error) {
+	self, _, err := g.c.Users.CurrentUser(gitlab.WithContext(ctx)) // a project access token's bot user
+	if err != nil {
+		return nil, fmt.Errorf("asking GitLab who the token is: %w", forgeError(err, "api"))
+	}
 	opts := &gitlab.ListMergeRequestNotesOptions{ListOptions: gitlab.ListOptions{PerPage: 100, Page: 1}}
 	var notes []notify.Note
 	for {
@@ -206,7 +262,7 @@ func (g gitlabThread) Notes(ctx context.Context) ([]notify.Note, error) {
 		}
 		for _, n := range list {
 			if !n.System {
-				notes = append(notes, notify.Note{ID: n.ID, Body: n.Body})
+				notes = append(notes, notify.Note{ID: n.ID, Body: n.Body, Mine: n.Author.ID == self.ID})
 			}
 		}
 		if resp.NextPage == 0 {
@@ -251,7 +307,7 @@ func forgeError(err error, permission string) error {
 		return notify.Scrub(err)
 	}
 	out := fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
-	if msg != "" {
+	if msg = notify.Excerpt(msg); msg != "" {
 		out += ": " + msg
 	}
 	if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound {

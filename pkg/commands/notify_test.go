@@ -36,6 +36,13 @@ const (
 // Markdown, mentions, a template action and emoji.
 const commitMessage = "fix: \"quoted\" & 'single' <b>tags</b> `code` *bold* <!channel> @everyone {{ .SHA }} back\\slash 🚀👩‍👩‍👧\nsecond line"
 
+// The identities of the tokens: what GitHub's GraphQL viewer answers for
+// GITHUB_TOKEN, and the GitLab project access token's bot user.
+const (
+	githubBot   = "github-actions[bot]"
+	gitlabBotID = 77
+)
+
 // sink stands in for every provider and forge at once: it records each
 // request and answers as the provider would. Paths tell them apart.
 type sink struct {
@@ -134,8 +141,11 @@ func (s *sink) github(w http.ResponseWriter, r *http.Request, in map[string]any,
 			w.Header().Set("Link", fmt.Sprintf(`<%s%s?page=%d>; rel="next"`, s.URL, p, page+1))
 		}
 		reply(200, s.comments[from:to])
+	case r.Method == "POST" && p == "/github/graphql":
+		// GITHUB_TOKEN is github-actions[bot]; GET /user refuses it.
+		reply(200, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": githubBot}}})
 	case r.Method == "POST" && p == repo+"/issues/7/comments":
-		c := map[string]any{"id": 1000 + len(s.comments), "body": in["body"]}
+		c := map[string]any{"id": 1000 + len(s.comments), "body": in["body"], "user": map[string]any{"login": githubBot, "type": "Bot"}}
 		s.comments = append(s.comments, c)
 		reply(201, c)
 	case r.Method == "PATCH" && strings.HasPrefix(p, repo+"/issues/comments/"):
@@ -177,14 +187,20 @@ func (s *sink) gitlab(w http.ResponseWriter, r *http.Request, in map[string]any,
 			w.Header().Set("X-Next-Page", strconv.Itoa(page+1))
 		}
 		reply(200, s.notes[from:to])
+	case r.Method == "GET" && p == "/gitlab/api/v4/user":
+		reply(200, map[string]any{"id": gitlabBotID, "username": "project_5_bot_ferry"})
 	case r.Method == "POST" && p == mr:
-		n := map[string]any{"id": 2000 + len(s.notes), "body": in["body"], "system": false}
+		n := map[string]any{"id": 2000 + len(s.notes), "body": in["body"], "system": false, "author": map[string]any{"id": gitlabBotID}}
 		s.notes = append(s.notes, n)
 		reply(201, n)
 	case r.Method == "PUT" && strings.HasPrefix(p, mr+"/"):
 		id, _ := strconv.Atoi(strings.TrimPrefix(p, mr+"/"))
 		for _, n := range s.notes {
 			if n["id"].(int) == id {
+				if a, _ := n["author"].(map[string]any); a["id"] != gitlabBotID {
+					reply(403, map[string]any{"message": "403 Forbidden"}) // GitLab: only the author edits a note
+					return
+				}
 				n["body"] = in["body"]
 				reply(200, n)
 				return
@@ -335,7 +351,7 @@ func TestNotifyGitHubEveryDestination(t *testing.T) {
 		t.Fatalf("comments: want the 2 by people and 1 sticky, have %d", len(s.comments))
 	}
 	sticky := fmt.Sprint(s.comments[2]["body"])
-	if !strings.HasPrefix(sticky, "<!-- ferry:notify:deploy/web -->\n") || !strings.Contains(sticky, "failed") || !strings.Contains(sticky, commitMessage) {
+	if !strings.HasPrefix(sticky, "<!-- ferry:notify:deploy/web -->\n") || !strings.Contains(sticky, "failed") || !strings.Contains(shown(sticky), commitMessage) {
 		t.Errorf("sticky comment:\n%s", sticky)
 	}
 	if len(s.deploys) != 1 || strings.Join(s.statuses, ",") != "in_progress,failure" {
@@ -423,7 +439,7 @@ func TestNotifyCLIFlags(t *testing.T) {
 		Args: []string{"notify", "--webhook-url", s.URL + "/hook/" + webhookSecret, "--status", "cancelled",
 			"--repository", "acme/shop", "--ref", "v1.2.3", "--sha", "cafe0123cafe0123cafe0123cafe0123cafe0123", "--actor", "alice",
 			"--run-url", "https://ci.example.com/runs/9", "--environment", "staging", "--pull-request", "12",
-			"--commit-message", commitMessage, "--message", "{{ .CommitTitle }} on {{ .Environment }}", "--output", "json"},
+			"--commit-message", commitMessage, "--message-template", "{{ .CommitTitle }} on {{ .Environment }}", "--output", "json"},
 	})
 	if res.Code != 0 {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stderr)
@@ -456,7 +472,7 @@ func TestNotifyGitLabNote(t *testing.T) {
 	s.notes = []map[string]any{
 		{"id": 1, "body": "please review", "system": false},
 		{"id": 2, "body": "added 1 commit", "system": true},
-		{"id": 3, "body": "<!-- ferry:notify:production -->\n### old", "system": false},
+		{"id": 3, "body": "<!-- ferry:notify:production -->\n### old", "system": false, "author": map[string]any{"id": gitlabBotID}},
 	}
 	project := t.TempDir()
 	env := map[string]string{
@@ -492,7 +508,7 @@ func TestNotifyGitLabNote(t *testing.T) {
 	}
 	body := fmt.Sprint(s.notes[2]["body"])
 	for _, w := range []string{"<!-- ferry:notify:production -->", "❌ Deploy of group/app to production failed", commitMessage, "[View run](https://gitlab.example.com/group/app/-/pipelines/77)"} {
-		if !strings.Contains(body, w) {
+		if !strings.Contains(shown(body), w) {
 			t.Errorf("note lacks %q:\n%s", w, body)
 		}
 	}
@@ -515,8 +531,8 @@ func TestNotifyGitHubEvents(t *testing.T) {
 		comments int // GitHub requests
 	}{
 		{"push", `{"head_commit":{"message":"ship \"it\"\n\nbody"}}`, 0, "1111111111111111111111111111111111111111", "ship \"it\"\n\nbody", 0},
-		{"pull_request", `{"pull_request":{"number":7,"head":{"sha":"abcdef0123456789abcdef0123456789abcdef01"}}}`, 7, "abcdef0123456789abcdef0123456789abcdef01", "", 2},
-		{"issue_comment on a pull request", `{"issue":{"number":7,"pull_request":{"url":"x"}}}`, 7, "1111111111111111111111111111111111111111", "", 2},
+		{"pull_request", `{"pull_request":{"number":7,"head":{"sha":"abcdef0123456789abcdef0123456789abcdef01"}}}`, 7, "abcdef0123456789abcdef0123456789abcdef01", "", 3},
+		{"issue_comment on a pull request", `{"issue":{"number":7,"pull_request":{"url":"x"}}}`, 7, "1111111111111111111111111111111111111111", "", 3},
 		{"issue_comment on an issue", `{"issue":{"number":8}}`, 0, "1111111111111111111111111111111111111111", "", 0},
 		{"no event file", "", 0, "1111111111111111111111111111111111111111", "", 0},
 	}
@@ -556,7 +572,7 @@ func TestNotifyGitHubEvents(t *testing.T) {
 				t.Errorf("want sha %s message %q pr %d, have %+v", tt.sha, tt.message, tt.pr, p)
 			}
 			if n := len(s.Requests("/github/")); n != tt.comments {
-				t.Errorf("GitHub requests: want %d (list, create), have %d", tt.comments, n)
+				t.Errorf("GitHub requests: want %d (who the token is, list, create), have %d", tt.comments, n)
 			}
 		})
 	}

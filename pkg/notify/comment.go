@@ -12,11 +12,12 @@ import (
 type Note struct {
 	ID   int64
 	Body string
+	Mine bool // written by the identity of the token that posts the comment
 }
 
 // Thread is the comments of one pull request (GitHub) or merge request
 // (GitLab). The caller implements it with the platform's API client; Notes
-// returns every page.
+// returns every page and tells which notes are the token's own.
 type Thread interface {
 	Notes(ctx context.Context) ([]Note, error)
 	Create(ctx context.Context, body string) (Note, error)
@@ -26,7 +27,8 @@ type Thread interface {
 // Comment keeps one comment per key up to date on a pull or merge request:
 // it finds the comment by a hidden marker and edits it, and creates it only
 // when none carries the marker, so reruns and the started → result steps
-// never add a second one.
+// never add a second one. Only the token's own comments count: anyone can
+// write the marker, and a comment of someone else's is never edited.
 type Comment struct {
 	Platform string // "github" or "gitlab": names the destination
 	Key      string // tells this comment from those of other notify steps
@@ -46,18 +48,21 @@ func Marker(key string) string {
 	return "<!-- ferry:notify:" + key + " -->"
 }
 
-// CommentBody is the Markdown of a sticky comment, marker first.
+// CommentBody is the Markdown of a sticky comment, marker first. The title,
+// text and facts are user text: nothing in them pings, links or renders as
+// HTML (see markdownSafe); the links to the run and the environment are
+// ferry's own.
 func CommentBody(key string, m Message) string {
 	var b strings.Builder
 	b.WriteString(Marker(key) + "\n")
-	fmt.Fprintf(&b, "### %s\n", m.Title)
+	fmt.Fprintf(&b, "### %s\n", markdownSafe(m.Title))
 	if m.Text != "" {
-		b.WriteString("\n" + m.Text + "\n")
+		b.WriteString("\n" + markdownSafe(m.Text) + "\n")
 	}
 	if facts := m.Facts(); len(facts) > 0 {
 		b.WriteString("\n| | |\n|---|---|\n")
 		for _, f := range facts {
-			fmt.Fprintf(&b, "| **%s** | %s |\n", markdownCell(f.Key), markdownCell(f.Value))
+			fmt.Fprintf(&b, "| **%s** | %s |\n", markdownCell(markdownSafe(f.Key)), markdownCell(markdownSafe(f.Value)))
 		}
 	}
 	if links := m.Links(); len(links) > 0 {
@@ -82,7 +87,7 @@ func (c Comment) Send(ctx context.Context, m Message) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("listing comments: %w", err)
 	}
 	for _, n := range notes {
-		if strings.Contains(n.Body, marker) {
+		if n.Mine && strings.HasPrefix(n.Body, marker) {
 			if _, err := c.Thread.Update(ctx, n.ID, body); err != nil {
 				return Receipt{}, fmt.Errorf("updating comment %d: %w", n.ID, err)
 			}

@@ -5,8 +5,9 @@
 // deployment status.
 //
 // A [Context] describes the run (repository, ref, commit, actor, run URL,
-// environment, status and free-form fields); [Templates] render its title and
-// message with text/template; each [Destination] turns the rendered
+// environment, status and free-form fields); [Content] makes its title and
+// message, literal text as written or opt-in Go templates over the context;
+// each [Destination] turns the rendered
 // [Message] into its provider's typed payload, encodes it once and posts it.
 // Text is never spliced into JSON by hand, and each provider gets the
 // escaping its markup needs (Slack's &, < and >; HTML in Google Chat cards;

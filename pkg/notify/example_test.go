@@ -12,7 +12,7 @@ import (
 	"github.com/ferry-ci/ferry/pkg/notify"
 )
 
-func ExampleTemplates_Render() {
+func ExampleContent_Render() {
 	c := notify.Context{
 		Repository:    "ferry-ci/example",
 		Environment:   "production",
@@ -21,8 +21,8 @@ func ExampleTemplates_Render() {
 		CommitMessage: "Fix \"login\" <button>\n\nLonger explanation.",
 		Fields:        notify.Fields{{Key: "digest", Value: "sha256:4f53cda1"}},
 	}
-	m, err := notify.Templates{
-		Message: "{{ .CommitTitle }} ({{ .ShortSHA }}), image {{ .Fields.Get \"digest\" }}",
+	m, err := notify.Content{
+		MessageTemplate: "{{ .CommitTitle }} ({{ .ShortSHA }}), image {{ .Fields.Get \"digest\" }}",
 	}.Render(c)
 	if err != nil {
 		panic(err)
@@ -44,7 +44,7 @@ func ExampleSend() {
 	}))
 	defer srv.Close()
 
-	m, _ := notify.Templates{}.Render(notify.Context{Repository: "ferry-ci/example", Status: notify.Failure})
+	m, _ := notify.Content{}.Render(notify.Context{Repository: "ferry-ci/example", Status: notify.Failure})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // retries stay within it
 	defer cancel()
 	client := (&notify.Retry{}).Client()

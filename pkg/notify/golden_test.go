@@ -78,7 +78,7 @@ func TestGoldenPayloads(t *testing.T) {
 					}
 				}
 				decode(t, body, &p)
-				return p.Attachments[0].Content.Body[1].Text
+				return displayed(p.Attachments[0].Content.Body[1].Text)
 			},
 		},
 		{
@@ -191,13 +191,27 @@ func slackText(t *testing.T, body []byte) string {
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
-// TestGoldenComment pins the Markdown of a sticky comment.
+// displayed is Markdown text as GitHub, GitLab and Teams show it, as far
+// as the neutralising goes: the zero-width spaces are invisible and &lt;
+// shows as <.
+func displayed(s string) string {
+	return strings.NewReplacer("&#8203;", "", "\u200b", "", "&lt;", "<").Replace(s)
+}
+
+// TestGoldenComment pins the Markdown of a sticky comment: the marker
+// first, the message reading as written, and nothing in it that pings,
+// links or renders as HTML.
 func TestGoldenComment(t *testing.T) {
 	t.Parallel()
 	for _, status := range []notify.Status{notify.Success, notify.Failure} {
 		body := notify.CommentBody("deploy/web", render(t, deployContext(status)))
-		if !strings.HasPrefix(body, "<!-- ferry:notify:deploy/web -->\n") || !strings.Contains(body, "\n"+hostile+"\n") {
-			t.Errorf("comment: want the marker first and the message verbatim:\n%s", body)
+		if !strings.HasPrefix(body, "<!-- ferry:notify:deploy/web -->\n") || !strings.Contains(displayed(body), "\n"+hostile+"\n") {
+			t.Errorf("comment: want the marker first and the message as written:\n%s", body)
+		}
+		for _, bad := range []string{" @everyone", " @all", "[link](", "<b>", "<!channel"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("comment: %q would render:\n%s", bad, body)
+			}
 		}
 		goldenFile(t, "comment-"+string(status)+".golden.md", []byte(body))
 	}

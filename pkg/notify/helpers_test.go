@@ -13,9 +13,9 @@ import (
 
 // hostile is a commit message with everything that breaks hand-made
 // payloads or markup: quotes, a backslash, HTML, Markdown, Slack's
-// <!channel>, a Discord @everyone, a template action, emoji (one of them a
+// <!channel>, a Discord @everyone, GitLab's @all, a template action, emoji (one of them a
 // ZWJ sequence), a tab and line breaks.
-const hostile = "fix(api): handle \"quoted\" & 'single' <b>tags</b> `backticks` *bold* _it_ ~strike~ [link](https://evil.example) <!channel> @everyone 🚀👩‍👩‍👧 back\\slash %s {{ .SHA }}\nsecond line\twith tab\n\n```\ncode block\n```"
+const hostile = "fix(api): handle \"quoted\" & 'single' <b>tags</b> `backticks` *bold* _it_ ~strike~ [link](https://evil.example) <!channel> @everyone @all 🚀👩‍👩‍👧 back\\slash %s {{ .SHA }}\nsecond line\twith tab\n\n```\ncode block\n```"
 
 func deployContext(status notify.Status) notify.Context {
 	return notify.Context{
@@ -39,7 +39,7 @@ func deployContext(status notify.Status) notify.Context {
 
 func render(t *testing.T, c notify.Context) notify.Message {
 	t.Helper()
-	m, err := notify.Templates{}.Render(c)
+	m, err := notify.Content{}.Render(c)
 	if err != nil {
 		t.Fatal(err)
 	}

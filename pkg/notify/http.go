@@ -9,13 +9,16 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // HTTPError is a response that was not a success, after retries.
 type HTTPError struct {
 	StatusCode int
-	Body       string // the start of the response body, for the provider's reason
+	Body       string // the provider's reason: an Excerpt of the response body
 }
 
 func (e *HTTPError) Error() string {
@@ -83,8 +86,41 @@ func Scrub(err error) error {
 	return err
 }
 
-// snippet is the start of a response body on one line.
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	return Truncate(s, 200)
+// ExcerptLimit is the most of a provider's answer an error quotes, in bytes.
+const ExcerptLimit = 200
+
+// urlLike matches URLs as providers echo them: plain, JSON-escaped
+// (https:\/\/…) and URL-encoded (https%3A%2F%2F…).
+var urlLike = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*(:(\\?/){2}|%3A%2F%2F)[^\s"'<>]*`)
+
+// Excerpt is what an error quotes of text a provider sent (a response body,
+// an error message): one line, URLs replaced by <url> (a provider that
+// echoes the request URL would echo its secret), and at most ExcerptLimit
+// bytes, cut before a word rather than in it, so no secret is left in part
+// where the log's redaction could not recognise it.
+func Excerpt(text string) string {
+	s := strings.Join(strings.Fields(text), " ")
+	s = urlLike.ReplaceAllString(s, "<url>")
+	if len(s) <= ExcerptLimit {
+		return s
+	}
+	head := s[:ExcerptLimit]
+	for !utf8.ValidString(head) {
+		head = head[:len(head)-1]
+	}
+	if !excerptBreak(rune(s[len(head)])) { // the word cut in two is dropped
+		if i := strings.LastIndexFunc(head, excerptBreak); i >= 0 {
+			_, w := utf8.DecodeRuneInString(head[i:])
+			head = head[:i+w]
+		} else {
+			head = ""
+		}
+	}
+	return strings.TrimRight(head, " ") + "…"
 }
+
+// excerptBreak is a character that ends a word in an excerpt.
+func excerptBreak(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(`"',;()[]{}<>`, r) }
+
+// snippet is the excerpt of a response body.
+func snippet(b []byte) string { return Excerpt(string(b)) }

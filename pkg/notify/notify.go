@@ -99,7 +99,7 @@ func ParseFields(lines []string) (Fields, error) {
 }
 
 // Context is what a notification is about. The title and message templates
-// read its fields and methods, e.g. {{ .Repository }}, {{ .ShortSHA }},
+// (Content.TitleTemplate, Content.MessageTemplate) read its fields and methods, e.g. {{ .Repository }}, {{ .ShortSHA }},
 // {{ .Status.Emoji }}, {{ .Fields.Get "digest" }}.
 type Context struct {
 	Repository     string // owner/name on GitHub, group/project on GitLab
@@ -136,12 +136,15 @@ const (
 	DefaultMessage = `{{ .CommitMessage }}`
 )
 
-// Templates are the title and message as Go templates over a Context (run
-// by renderTemplate, see template.go).
-// Empty means the default.
-type Templates struct {
-	Title   string
-	Message string
+// Content is where a notification's title and message come from. Title
+// and Message are literal text, sent as written: a commit message holding
+// "{{" arrives as it is. TitleTemplate and MessageTemplate are Go templates
+// over a Context (run by renderTemplate, see template.go), used when the
+// literal one is empty; both empty means the default template. When both
+// of a pair are given, the literal text wins (the caller reports that).
+type Content struct {
+	Title, TitleTemplate     string
+	Message, MessageTemplate string
 }
 
 // TemplateError is a template that does not parse or does not execute
@@ -154,18 +157,23 @@ type TemplateError struct {
 func (e *TemplateError) Error() string { return fmt.Sprintf("%s template: %v", e.Which, e.Err) }
 func (e *TemplateError) Unwrap() error { return e.Err }
 
-// Render executes both templates against c. Both are checked: the error
-// joins a *TemplateError for each that fails.
-func (t Templates) Render(c Context) (Message, error) {
+// Render makes the message about c: the literal texts as they are, the
+// templates executed against c. Both templates are checked: the error
+// joins a *TemplateError for each that fails. The title is made one line.
+func (t Content) Render(c Context) (Message, error) {
 	m := Message{Context: c}
 	var errs []error
 	for _, x := range []struct {
-		which, text, def string
-		out              *string
+		which, literal, text, def string
+		out                       *string
 	}{
-		{"title", t.Title, DefaultTitle, &m.Title},
-		{"message", t.Message, DefaultMessage, &m.Text},
+		{"title", t.Title, t.TitleTemplate, DefaultTitle, &m.Title},
+		{"message", t.Message, t.MessageTemplate, DefaultMessage, &m.Text},
 	} {
+		if x.literal != "" {
+			*x.out = x.literal
+			continue
+		}
 		text := x.text
 		if text == "" {
 			text = x.def

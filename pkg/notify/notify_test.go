@@ -51,32 +51,38 @@ func TestRender(t *testing.T) {
 	t.Parallel()
 	c := deployContext(notify.Started)
 	tests := []struct {
-		name      string
-		templates notify.Templates
-		ctx       notify.Context
-		title     string
-		text      string
-		errs      []string
+		name    string
+		content notify.Content
+		ctx     notify.Context
+		title   string
+		text    string
+		errs    []string
 	}{
 		{name: "defaults", ctx: c, title: "🚀 Deploy of ferry-ci/example to production started", text: hostile},
 		{name: "defaults without repository or environment", ctx: notify.Context{Status: notify.Cancelled}, title: "⚪ Deploy was cancelled", text: ""},
 		{
 			name: "every documented field",
-			templates: notify.Templates{
-				Title:   "{{ .Status }} {{ .Status.Emoji }} {{ .Repository }}@{{ .ShortSHA }}",
-				Message: "{{ .Ref }} {{ .SHA }} {{ .Actor }} {{ .RunURL }} {{ .Environment }} {{ .EnvironmentURL }} {{ .CommitURL }} #{{ .PullRequest }} {{ .CommitTitle }} {{ .Fields.Get \"digest\" }}{{ range .Fields }} {{ .Key }}={{ .Value }}{{ end }}",
+			content: notify.Content{
+				TitleTemplate:   "{{ .Status }} {{ .Status.Emoji }} {{ .Repository }}@{{ .ShortSHA }}",
+				MessageTemplate: "{{ .Ref }} {{ .SHA }} {{ .Actor }} {{ .RunURL }} {{ .Environment }} {{ .EnvironmentURL }} {{ .CommitURL }} #{{ .PullRequest }} {{ .CommitTitle }} {{ .Fields.Get \"digest\" }}{{ range .Fields }} {{ .Key }}={{ .Value }}{{ end }}",
 			},
 			ctx:   c,
 			title: "started 🚀 ferry-ci/example@0123456",
 			text:  "main 0123456789abcdef0123456789abcdef01234567 octocat https://github.com/ferry-ci/example/actions/runs/4242 production https://app.example.com https://github.com/ferry-ci/example/commit/0123456789abcdef0123456789abcdef01234567 #7 " + strings.Split(hostile, "\n")[0] + " sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945 digest=sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945 task-definition=arn:aws:ecs:eu-west-1:123456789012:task-definition/web:42",
 		},
-		{name: "title on one line", templates: notify.Templates{Title: "a\n  b\tc "}, ctx: c, title: "a b c", text: hostile},
-		{name: "both broken", templates: notify.Templates{Title: "{{ .Repository", Message: "{{ .Nope }}"}, ctx: c, errs: []string{"title template:", "unclosed action", "message template:", "can't evaluate field Nope"}},
+		{name: "title on one line", content: notify.Content{TitleTemplate: "a\n  b\tc "}, ctx: c, title: "a b c", text: hostile},
+		{name: "both broken", content: notify.Content{TitleTemplate: "{{ .Repository", MessageTemplate: "{{ .Nope }}"}, ctx: c, errs: []string{"title template:", "unclosed action", "message template:", "can't evaluate field Nope"}},
+		// Values are data: literal text holding template actions, even
+		// broken ones, is sent as written.
+		{name: "literal text as written", content: notify.Content{Title: "Release {{ .Nope }}\n v2", Message: "\nhelm: {{ .Values.image }} {{ .Ref\n"}, ctx: c,
+			title: "Release {{ .Nope }} v2", text: "helm: {{ .Values.image }} {{ .Ref"},
+		{name: "literal text wins over a template", content: notify.Content{Title: "t", TitleTemplate: "{{ .Nope }}", Message: "m", MessageTemplate: "{{ .Ref"}, ctx: c, title: "t", text: "m"},
+		{name: "literal title, templated message", content: notify.Content{Title: "{{ x }}", MessageTemplate: "{{ .Ref }}"}, ctx: c, title: "{{ x }}", text: "main"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m, err := tt.templates.Render(tt.ctx)
+			m, err := tt.content.Render(tt.ctx)
 			if len(tt.errs) > 0 {
 				for _, e := range tt.errs {
 					if err == nil || !strings.Contains(err.Error(), e) {
@@ -190,7 +196,7 @@ func (th *thread) Notes(context.Context) ([]notify.Note, error) {
 
 func (th *thread) Create(_ context.Context, body string) (notify.Note, error) {
 	th.creates++
-	n := notify.Note{ID: int64(100 + len(th.notes)), Body: body}
+	n := notify.Note{ID: int64(100 + len(th.notes)), Body: body, Mine: true}
 	th.notes = append(th.notes, n)
 	return n, nil
 }
@@ -207,10 +213,11 @@ func (th *thread) Update(_ context.Context, id int64, body string) (notify.Note,
 }
 
 // TestStickyComment: started creates the comment, the result updates it,
-// another key gets its own, and comments of people are left alone.
+// another key gets its own, and comments of people are left alone, even
+// one holding the marker.
 func TestStickyComment(t *testing.T) {
 	t.Parallel()
-	th := &thread{notes: []notify.Note{{ID: 1, Body: "LGTM, but what about <!-- ferry:notify: -->?"}}}
+	th := &thread{notes: []notify.Note{{ID: 1, Body: "LGTM, but what about <!-- ferry:notify:deploy/web -->?"}}}
 	web := notify.Comment{Platform: "github", Key: "deploy/web", Thread: th}
 	steps := []struct {
 		dest   notify.Comment
@@ -235,7 +242,7 @@ func TestStickyComment(t *testing.T) {
 	if len(th.notes) != 3 || th.creates != 2 || th.updates != 2 {
 		t.Errorf("want 3 comments (1 human, 2 sticky) after 2 creates and 2 updates, have %d comments, %d creates, %d updates", len(th.notes), th.creates, th.updates)
 	}
-	if !strings.Contains(th.notes[1].Body, "❌ Deploy of ferry-ci/example to production failed") || th.notes[0].Body != "LGTM, but what about <!-- ferry:notify: -->?" {
+	if !strings.Contains(th.notes[1].Body, "❌ Deploy of ferry-ci/example to production failed") || th.notes[0].Body != "LGTM, but what about <!-- ferry:notify:deploy/web -->?" {
 		t.Errorf("comments:\n%v", th.notes)
 	}
 }
@@ -552,5 +559,36 @@ func TestSendAll(t *testing.T) {
 	}
 	if results[1].Err != nil || results[1].Requests != 1 || len(ok.Requests()) != 1 {
 		t.Errorf("webhook: want delivered once, have %+v", results[1])
+	}
+}
+
+// TestExcerpt: what an error quotes of a provider's answer is one line,
+// without URLs in any of their echoed forms, at most ExcerptLimit bytes,
+// and never ends in part of a word (a secret cut in two is not redacted).
+func TestExcerpt(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 190) + " key=googlechatsecret-0123456789 tail"
+	tests := []struct{ name, in, want string }{
+		{"short", "stand-in failure\n", "stand-in failure"},
+		{"one line", "a\n  b\tc", "a b c"},
+		{"URL", `{"url":"https://hooks.slack.com/services/T0/B0/secret","ok":false}`, `{"url":"<url>","ok":false}`},
+		{"JSON-escaped URL", `{"url":"https:\/\/discord.com\/api\/webhooks\/1\/secret"}`, `{"url":"<url>"}`},
+		{"URL-encoded URL", "bad body for https%3A%2F%2Fprod.logic.azure.com%2Fworkflows%2Fsig%3Dsecret end", "bad body for <url> end"},
+		{"a word cut in two is dropped", long, strings.Repeat("x", 190) + "…"},
+		{"no break at all", strings.Repeat("y", 300), "…"},
+		{"ends on a break", strings.Repeat("z", 199) + " rest", strings.Repeat("z", 199) + "…"},
+		{"multi-byte", strings.Repeat("é", 150), "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			have := notify.Excerpt(tt.in)
+			if have != tt.want {
+				t.Errorf("want %q\nhave %q", tt.want, have)
+			}
+			if len(strings.TrimSuffix(have, "…")) > notify.ExcerptLimit || !utf8.ValidString(have) {
+				t.Errorf("%d bytes, valid UTF-8 %v", len(have), utf8.ValidString(have))
+			}
+		})
 	}
 }

@@ -147,7 +147,7 @@ func (s SlackBot) Send(ctx context.Context, m Message) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("%s: %w", method, err)
 	}
 	if !answer.OK {
-		return Receipt{}, fmt.Errorf("%s: answered %q", method, answer.Error)
+		return Receipt{}, fmt.Errorf("%s: answered %q", method, Excerpt(answer.Error))
 	}
 	return Receipt{ID: answer.TS, Channel: answer.Channel, Requests: 1, Action: action}, nil
 }

@@ -7,7 +7,8 @@ import (
 
 // Teams posts an Adaptive Card to a Microsoft Teams Workflows webhook (the
 // "Post to a channel when a webhook request is received" flow; Office 365
-// connectors are retired).
+// connectors are retired). The card's text is Markdown: mentions and links
+// in user text are neutralised (see cardSafe).
 type Teams struct {
 	URL    string
 	Client *http.Client
@@ -71,14 +72,14 @@ func teamsColor(s Status) string {
 }
 
 func teamsPayload(m Message) teamsMessage {
-	body := []cardElement{{Type: "TextBlock", Text: m.Title, Size: "Large", Weight: "Bolder", Color: teamsColor(m.Status), Wrap: true}}
+	body := []cardElement{{Type: "TextBlock", Text: cardSafe(m.Title), Size: "Large", Weight: "Bolder", Color: teamsColor(m.Status), Wrap: true}}
 	if m.Text != "" {
-		body = append(body, cardElement{Type: "TextBlock", Text: m.Text, Wrap: true})
+		body = append(body, cardElement{Type: "TextBlock", Text: cardSafe(m.Text), Wrap: true})
 	}
 	if facts := m.Facts(); len(facts) > 0 {
 		set := cardElement{Type: "FactSet"}
 		for _, f := range facts {
-			set.Facts = append(set.Facts, cardFact{Title: f.Key, Value: f.Value})
+			set.Facts = append(set.Facts, cardFact{Title: cardSafe(f.Key), Value: cardSafe(f.Value)})
 		}
 		body = append(body, set)
 	}

@@ -111,7 +111,7 @@ func (t Telegram) Send(ctx context.Context, m Message) (Receipt, error) {
 		}
 		err := post(ctx, t.Client, endpoint, nil, msg, &answer)
 		if err == nil && !answer.OK {
-			err = fmt.Errorf("answered %q", answer.Description)
+			err = fmt.Errorf("answered %q", Excerpt(answer.Description))
 		}
 		if err != nil {
 			if len(msgs) > 1 {
