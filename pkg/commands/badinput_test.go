@@ -132,7 +132,7 @@ func badInputs() []badInput {
 		{action: "deploy-ecs", name: "container not in the task definition", with: func(f *badFixtures) map[string]string { return ecsBase(f, "images", "api=app:2") },
 			inputs: []string{"images"}, want: []string{"unknown container", `"api"`, "web", "log-router"}},
 		{action: "deploy-ecs", name: "malformed environment and secrets", with: func(f *badFixtures) map[string]string {
-			return ecsBase(f, "environment", ":KEY=V", "secrets", "web:DB=not-an-arn")
+			return ecsBase(f, "environment", ":KEY=V", "secrets", "web:DB=arn:aws:s3:::not-a-secret")
 		}, inputs: []string{"environment", "secrets"}},
 		{action: "deploy-ecs", name: "run-task-command without run-task", with: func(f *badFixtures) map[string]string { return ecsBase(f, "run-task-command", "migrate") },
 			inputs: []string{"run-task-command"}, want: []string{"expected run-task: true as well"}},
@@ -288,6 +288,10 @@ func badInputs() []badInput {
 		}, inputs: []string{"telegram-bot-token", "telegram-chat-id", "webhook-url", "fields", "title", "message", "update-message", "pull-request", "github-token"},
 			want: []string{"invalid input (9 problems)", "expected a bot token as BotFather gives it", `expected a numeric chat ID or @channelusername, found "chat!"`,
 				"expected a pull request number or merge request IID, found -3", "expected a token with deployments: write"}},
+		// deploy-ecs: secrets that are neither an ARN nor an SSM parameter name
+		{action: "deploy-ecs", name: "malformed SSM parameter names", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "secrets", "web:DB=/prod//db\nweb:API=prod key\nweb:OK=/prod/ok")
+		}, inputs: []string{"secrets"}, want: []string{`line 1: "web:DB=/prod//db"`, `line 2: "web:API=prod key"`}},
 	}
 }
 
