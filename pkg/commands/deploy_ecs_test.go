@@ -447,3 +447,34 @@ func TestDeployECSFileDefaultsAndSyntax(t *testing.T) {
 		t.Errorf("syntax error: want a failure containing %q, have %d\n%s", w, res.Code, res.Stderr)
 	}
 }
+
+// TestDeployECSTwoImagesInSequence: two different images deployed to one
+// service one after the other, as a pipeline does. moto keeps the
+// deployment the service was created with (family:1) forever, so the
+// second rollout (:2 → :3) must be judged done on moto's shape too, not
+// wait until the timeout. Without rollback, a hang fails within timeout.
+func TestDeployECSTwoImagesInSequence(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	f := newECSFixture(t, endpoint)
+	for i, image := range []string{"public.ecr.aws/nginx/nginx:1.28", "public.ecr.aws/nginx/nginx:1.29"} {
+		started := time.Now()
+		res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{
+			Action: "deploy-ecs",
+			With: map[string]string{"cluster": f.cluster, "service": f.service, "images": "web=" + image,
+				"desired-count": "1", "timeout": "30s", "rollback": "false"},
+			Env: trafficEnv(endpoint),
+		})
+		took := time.Since(started)
+		if res.Code != 0 || res.Outputs["status"] != "deployed" {
+			t.Fatalf("deploy %d (%s): want exit 0 and status deployed, have %d %v after %s\n%s", i+1, image, res.Code, res.Outputs, took.Round(time.Second), res.Stderr)
+		}
+		if want := fmt.Sprintf("/%s:%d", f.family, i+2); !strings.HasSuffix(res.Outputs["task-definition-arn"], want) {
+			t.Errorf("deploy %d: want task definition …%s, have %s", i+1, want, res.Outputs["task-definition-arn"])
+		}
+		if have := f.webImage(t, f.service); have != image {
+			t.Errorf("deploy %d: the service runs %s, want %s", i+1, have, image)
+		}
+		t.Logf("deploy %d (%s): %s", i+1, image, took.Round(time.Millisecond))
+	}
+}
