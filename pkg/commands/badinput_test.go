@@ -292,6 +292,13 @@ func badInputs() []badInput {
 		{action: "deploy-ecs", name: "malformed SSM parameter names", with: func(f *badFixtures) map[string]string {
 			return ecsBase(f, "secrets", "web:DB=/prod//db\nweb:API=prod key\nweb:OK=/prod/ok")
 		}, inputs: []string{"secrets"}, want: []string{`line 1: "web:DB=/prod//db"`, `line 2: "web:API=prod key"`}},
+		// build-push-ecr: ECR's tag mutability exclusions
+		{action: "build-push-ecr", name: "exclusion setting without filters", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"repository": "app/web", "oci-layout": f.dir, "tags": "x", "tag-mutability": "IMMUTABLE_WITH_EXCLUSION"}
+		}, inputs: []string{"tag-mutability-exclusions"}, want: []string{"expected 1 to 5 wildcard filters", "found none"}},
+		{action: "build-push-ecr", name: "filters without an exclusion setting, bad filter", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"repository": "app/web", "oci-layout": f.dir, "tags": "x", "tag-mutability": "IMMUTABLE", "tag-mutability-exclusions": "latest,dev/*"}
+		}, inputs: []string{"tag-mutability-exclusions"}, want: []string{"expected none with tag-mutability IMMUTABLE", `found "dev/*"`}},
 	}
 }
 
