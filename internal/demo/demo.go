@@ -159,7 +159,8 @@ func writeSummary(path string, rep *report) error {
 	b.WriteString("# ferry demo\n\n")
 	b.WriteString("ferry's main job, run twice on one local stack (a private moto_server, an in-memory registry, a webhook sink) " +
 		"with the reference infrastructure (`examples/infra/ferry-reference.yml`): build the hello app daemonlessly, push it, " +
-		"deploy it to the green service, walk the traffic to green, sync the static site and invalidate, notify.\n\n")
+		"deploy it to the green service (run 1 deploys the base image there first, so that the build is the service's second distinct image), " +
+		"walk the traffic to green, sync the static site and invalidate, notify.\n\n")
 	b.WriteString("| Step | Run 1 | Time | Run 2 | Time |\n|---|---|--:|---|--:|\n")
 	for _, name := range stepNames {
 		a, at := cell(r1, name)

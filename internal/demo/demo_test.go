@@ -57,8 +57,12 @@ func TestDemo(t *testing.T) {
 		if !strings.HasPrefix(first.Digest, "sha256:") || first.PushBytes == 0 {
 			t.Errorf("build-push-ecr: want a digest and bytes uploaded, have %q and %d bytes", first.Digest, first.PushBytes)
 		}
-		if first.DeployStatus != "deployed" || !strings.HasSuffix(first.TaskDefinition, "task-definition/hello:2") {
-			t.Errorf("deploy-ecs: want deployed hello:2, have %s %s", first.DeployStatus, first.TaskDefinition)
+		// Two distinct images to one service: the base image, then the build.
+		if first.PreviousStatus != "deployed" || !strings.HasSuffix(first.PreviousTaskDefinition, "task-definition/hello:2") {
+			t.Errorf("deploy-ecs of the base image: want deployed hello:2, have %s %s", first.PreviousStatus, first.PreviousTaskDefinition)
+		}
+		if first.DeployStatus != "deployed" || !strings.HasSuffix(first.TaskDefinition, "task-definition/hello:3") || first.Revisions != 3 {
+			t.Errorf("deploy-ecs of the build: want deployed hello:3 (3 revisions), have %s %s (%d)", first.DeployStatus, first.TaskDefinition, first.Revisions)
 		}
 		if want := traffic.PresetNames(); strings.Join(first.Presets, ",") != strings.Join(want, ",") {
 			t.Errorf("redirect-traffic presets: want %q, have %q", want, first.Presets)
@@ -119,8 +123,8 @@ func TestDemo(t *testing.T) {
 		}
 		for _, want := range []string{
 			"## Run 2 is idempotent\n\n**Yes.**",
-			"| ferry deploy-ecs | deployed hello:2",
-			"| unchanged hello:2",
+			"| ferry deploy-ecs | deployed hello:2 (the base image), then deployed hello:3 (3 revisions) |",
+			"| unchanged hello:3 (3 revisions) |",
 			"| green, changed=false |",
 			"| 0 uploaded (0 B), no invalidation |",
 			"| " + short(first.Digest) + ", 0 B uploaded |",

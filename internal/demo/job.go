@@ -60,14 +60,18 @@ type jobRun struct {
 	ManifestPuts     int
 	DeployStatus     string
 	TaskDefinition   string
-	Revisions        int // of the family, after the deploy
-	Presets          []string
-	Changed          []bool // redirect-traffic's changed, per preset
-	Weights          traffic.Weights
-	SyncUploaded     int
-	SyncBytes        int64
-	Invalidation     string
-	Notifications    int // the sink's total after notify
+	// PreviousStatus and PreviousTaskDefinition are run 1's deploy of the
+	// base image, before the build's.
+	PreviousStatus         string
+	PreviousTaskDefinition string
+	Revisions              int // of the family, after the deploy
+	Presets                []string
+	Changed                []bool // redirect-traffic's changed, per preset
+	Weights                traffic.Weights
+	SyncUploaded           int
+	SyncBytes              int64
+	Invalidation           string
+	Notifications          int // the sink's total after notify
 
 	// FerrySummary is the markdown the ferry steps appended to FERRY_SUMMARY.
 	FerrySummary string
@@ -159,14 +163,31 @@ func (j *job) push(ctx context.Context, r *jobRun, summary string) (string, erro
 	return fmt.Sprintf("%s, %s uploaded", short(r.Digest), byteSize(r.PushBytes)), nil
 }
 
-// deploy puts the image, by digest, into the green service (rolling).
+// deploy puts the image, by digest, into the green service (rolling). In
+// run 1 the service first gets another image, the base image (standing in
+// for the release before this one): so the build is the second distinct
+// image deployed to the service, a rollout moto shows in its own shape
+// (it keeps the deployment the service was created with), and run 2
+// repeats the build's deploy, unchanged.
 func (j *job) deploy(ctx context.Context, r *jobRun, summary string) (string, error) {
-	out, err := j.ferry(ctx, summary, "deploy-ecs",
-		"--cluster", j.e.Outputs["ClusterName"],
-		"--service", j.e.Outputs["GreenServiceName"],
-		"--images", "hello="+r.ImageURI,
-		"--timeout", "2m",
-	)
+	deploy := func(image string) (map[string]string, error) {
+		return j.ferry(ctx, summary, "deploy-ecs",
+			"--cluster", j.e.Outputs["ClusterName"],
+			"--service", j.e.Outputs["GreenServiceName"],
+			"--images", "hello="+image,
+			"--timeout", "2m",
+		)
+	}
+	before := ""
+	if r.N == 1 {
+		out, err := deploy(j.e.BaseImage)
+		if err != nil {
+			return "", fmt.Errorf("deploying the base image first: %w", err)
+		}
+		r.PreviousStatus, r.PreviousTaskDefinition = out["status"], out["task-definition-arn"]
+		before = fmt.Sprintf("%s %s (the base image), then ", r.PreviousStatus, shortARN(r.PreviousTaskDefinition))
+	}
+	out, err := deploy(r.ImageURI)
 	if err != nil {
 		return "", err
 	}
@@ -176,7 +197,7 @@ func (j *job) deploy(ctx context.Context, r *jobRun, summary string) (string, er
 		return "", fmt.Errorf("listing the task definitions: %w", err)
 	}
 	r.Revisions = len(list.TaskDefinitionArns)
-	return fmt.Sprintf("%s %s (%d revisions)", r.DeployStatus, shortARN(r.TaskDefinition), r.Revisions), nil
+	return fmt.Sprintf("%s%s %s (%d revisions)", before, r.DeployStatus, shortARN(r.TaskDefinition), r.Revisions), nil
 }
 
 // redirectRule is how redirect walks the listener, in the log's words.

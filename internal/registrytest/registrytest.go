@@ -30,6 +30,11 @@ type Options struct {
 	// ImmutableTags refuses a manifest PUT to a tag that already exists,
 	// whatever the digest, like an ECR repository with tag immutability.
 	ImmutableTags bool
+
+	// ImmutableTag, when set, decides per tag instead (ECR's
+	// IMMUTABLE_WITH_EXCLUSION and MUTABLE_WITH_EXCLUSION): a PUT to an
+	// existing tag it reports true for is refused.
+	ImmutableTag func(tag string) bool
 }
 
 // Stats counts the traffic a [Handler] served since it started or since
@@ -71,7 +76,8 @@ type Stats struct {
 	ManifestHeads, ManifestGets int
 	// ManifestPuts is every manifest PUT, refused ones included.
 	ManifestPuts int
-	// TagsRefused is the manifest PUTs refused by [Options.ImmutableTags].
+	// TagsRefused is the manifest PUTs refused by [Options.ImmutableTags]
+	// or [Options.ImmutableTag].
 	TagsRefused int
 }
 
@@ -80,7 +86,7 @@ type Stats struct {
 type Handler struct {
 	inner     http.Handler
 	realm     string
-	immutable bool
+	immutable func(tag string) bool // nil: every tag mutable
 
 	putMu sync.Mutex // serializes manifest PUTs when tags are immutable
 
@@ -98,7 +104,7 @@ func NewHandler(o Options) *Handler {
 	h := &Handler{
 		inner:     registry.New(registry.Logger(log.New(io.Discard, "", 0))),
 		realm:     o.Realm,
-		immutable: o.ImmutableTags,
+		immutable: o.ImmutableTag,
 		user:      o.Username,
 		pass:      o.Password,
 		blobs:     map[string]map[string]bool{},
@@ -107,6 +113,9 @@ func NewHandler(o Options) *Handler {
 	}
 	if h.realm == "" {
 		h.realm = "registrytest"
+	}
+	if h.immutable == nil && o.ImmutableTags {
+		h.immutable = func(string) bool { return true }
 	}
 	return h
 }
@@ -329,7 +338,7 @@ func (h *Handler) serveManifest(w http.ResponseWriter, r *http.Request, rt route
 		h.inner.ServeHTTP(w, r)
 	case http.MethodPut:
 		h.count(func(st *Stats) { st.ManifestPuts++ })
-		if h.immutable && isTag {
+		if h.immutable != nil && isTag && h.immutable(rt.target) {
 			h.putMu.Lock()
 			defer h.putMu.Unlock()
 			h.mu.Lock()

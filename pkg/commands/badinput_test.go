@@ -132,7 +132,7 @@ func badInputs() []badInput {
 		{action: "deploy-ecs", name: "container not in the task definition", with: func(f *badFixtures) map[string]string { return ecsBase(f, "images", "api=app:2") },
 			inputs: []string{"images"}, want: []string{"unknown container", `"api"`, "web", "log-router"}},
 		{action: "deploy-ecs", name: "malformed environment and secrets", with: func(f *badFixtures) map[string]string {
-			return ecsBase(f, "environment", ":KEY=V", "secrets", "web:DB=not-an-arn")
+			return ecsBase(f, "environment", ":KEY=V", "secrets", "web:DB=arn:aws:s3:::not-a-secret")
 		}, inputs: []string{"environment", "secrets"}},
 		{action: "deploy-ecs", name: "run-task-command without run-task", with: func(f *badFixtures) map[string]string { return ecsBase(f, "run-task-command", "migrate") },
 			inputs: []string{"run-task-command"}, want: []string{"expected run-task: true as well"}},
@@ -307,6 +307,17 @@ func badInputs() []badInput {
 		{action: "notify", name: "title and title-template", with: func(f *badFixtures) map[string]string {
 			return notifyHook(f, "status", "success", "title", "Deploy", "title-template", "{{ .Ref }}")
 		}, inputs: []string{"title-template"}, want: []string{"expected either title (literal text) or title-template, not both, found both"}},
+		// deploy-ecs: secrets that are neither an ARN nor an SSM parameter name
+		{action: "deploy-ecs", name: "malformed SSM parameter names", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "secrets", "web:DB=/prod//db\nweb:API=prod key\nweb:OK=/prod/ok")
+		}, inputs: []string{"secrets"}, want: []string{`line 1: "web:DB=/prod//db"`, `line 2: "web:API=prod key"`}},
+		// build-push-ecr: ECR's tag mutability exclusions
+		{action: "build-push-ecr", name: "exclusion setting without filters", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"repository": "app/web", "oci-layout": f.dir, "tags": "x", "tag-mutability": "IMMUTABLE_WITH_EXCLUSION"}
+		}, inputs: []string{"tag-mutability-exclusions"}, want: []string{"expected 1 to 5 wildcard filters", "found none"}},
+		{action: "build-push-ecr", name: "filters without an exclusion setting, bad filter", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"repository": "app/web", "oci-layout": f.dir, "tags": "x", "tag-mutability": "IMMUTABLE", "tag-mutability-exclusions": "latest,dev/*"}
+		}, inputs: []string{"tag-mutability-exclusions"}, want: []string{"expected none with tag-mutability IMMUTABLE", `found "dev/*"`}},
 	}
 }
 

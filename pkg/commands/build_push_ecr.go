@@ -44,7 +44,8 @@ func buildPushECR() Command {
 		{Name: "platforms", Kind: action.List, Description: "With base-image: platforms to build, e.g. linux/amd64,linux/arm64. Default: every platform of the base image."},
 		{Name: "create-repository", Kind: action.Bool, Default: "true", Description: "Create the repository when it does not exist."},
 		{Name: "scan-on-push", Kind: action.Bool, Default: "true", Description: "Scan images on push (applied when creating the repository)."},
-		{Name: "tag-mutability", Default: "MUTABLE", Options: []string{"MUTABLE", "IMMUTABLE"}, Description: "Tag mutability, applied when creating the repository."},
+		{Name: "tag-mutability", Default: "MUTABLE", Options: []string{"MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION"}, Description: "Tag mutability, applied when creating the repository; the _WITH_EXCLUSION settings except the tags tag-mutability-exclusions match. An existing repository's setting (filters included) decides which tags a push may move."},
+		{Name: "tag-mutability-exclusions", Kind: action.List, Description: "With MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION: 1 to 5 wildcard filters of the tags excepted from tag-mutability, e.g. latest,dev-* (applied when creating the repository)."},
 		{Name: "lifecycle-keep", Kind: action.Int, Default: "0", Description: "Keep only the newest N images with a lifecycle policy; 0 leaves the policy alone."},
 		{Name: "registry-account-id", Description: "Account ID of the registry, for cross-account pushes. Default: the caller's account."},
 		{Name: "registry-endpoint", Description: "Registry host[:port] to use instead of the ECR host, for private endpoints and tests."},
@@ -151,6 +152,8 @@ func planPush(ctx context.Context, rt *action.Runtime) pushPlan {
 		ScanOnPush:    in.Bool("scan-on-push"),
 		TagMutability: in.String("tag-mutability"),
 		LifecycleKeep: in.Int("lifecycle-keep"),
+
+		TagMutabilityExclusions: in.List("tag-mutability-exclusions"),
 	}
 	in.Add(p.repo.Validate())
 	return p
@@ -261,7 +264,8 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 	if err != nil {
 		return timedOut(ctx, err, timeout)
 	}
-	log.Info("repository", "uri", repo.URI, "created", repo.Created, "immutable", repo.Immutable, "lifecycle-changed", repo.LifecycleChanged)
+	log.Info("repository", "uri", repo.URI, "created", repo.Created, "tag-mutability", repo.TagMutability,
+		"exclusions", strings.Join(repo.TagMutabilityExclusions, ","), "lifecycle-changed", repo.LifecycleChanged)
 	host, repoPath, _ := strings.Cut(repo.URI, "/")
 	if plan.endpoint != "" {
 		host = plan.endpoint
@@ -273,7 +277,7 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 
 	end = rt.Group("Push to " + target.String())
 	res, err := publish.Push(ctx, target, art, plan.tags, publish.Options{
-		Keychain: keychain, Jobs: plan.jobs, Immutable: repo.Immutable, Logger: log,
+		Keychain: keychain, Jobs: plan.jobs, Immutable: repo.TagImmutable, Logger: log,
 		Retry: publish.Retry{Attempts: opts.MaxAttempts, MaxBackoff: opts.MaxBackoff},
 	})
 	end()

@@ -440,3 +440,92 @@ func TestBuildPushECRImmutable(t *testing.T) {
 		t.Errorf("same digest again wrote %d manifests and %d bytes", st.ManifestPuts, st.BlobUploadBytes)
 	}
 }
+
+// TestBuildPushECRExclusions: ECR's tag mutability with exclusion filters.
+// In an IMMUTABLE_WITH_EXCLUSION repository excluding latest (made outside
+// ferry), latest moves while a v1 that points elsewhere fails before any
+// write; in a MUTABLE_WITH_EXCLUSION repository that build-push-ecr creates
+// with tag-mutability-exclusions release-*, dev moves and release-1 does not.
+func TestBuildPushECRExclusions(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	imgA, imgB := randomImage(t, 2), randomImage(t, 2)
+	first, second := ociLayout(t, imgA), ociLayout(t, imgB)
+	firstDigest, secondDigest := digestOf(t, imgA), digestOf(t, imgB)
+	type push struct {
+		dir, tags string
+		wantCode  int
+		wantErr   string
+		noWrites  bool
+	}
+	tests := []struct {
+		name       string
+		precreate  *ecr.CreateRepositoryInput // made outside ferry; else by the first push
+		args       []string
+		registry   func(tag string) bool
+		pushes     []push
+		wantDigest map[string]string // tag → digest at the end
+	}{
+		{
+			name: "IMMUTABLE_WITH_EXCLUSION latest",
+			precreate: &ecr.CreateRepositoryInput{ImageTagMutability: ecrtypes.ImageTagMutabilityImmutableWithExclusion,
+				ImageTagMutabilityExclusionFilters: []ecrtypes.ImageTagMutabilityExclusionFilter{{Filter: aws.String("latest"), FilterType: ecrtypes.ImageTagMutabilityExclusionFilterTypeWildcard}}},
+			registry: func(tag string) bool { return tag != "latest" },
+			pushes: []push{
+				{dir: first, tags: "v1,latest"},
+				{dir: second, tags: "latest"},
+				{dir: second, tags: "v1,latest", wantCode: 1, wantErr: `tag "v1" points at ` + firstDigest, noWrites: true},
+			},
+			wantDigest: map[string]string{"v1": firstDigest, "latest": secondDigest},
+		},
+		{
+			name:     "MUTABLE_WITH_EXCLUSION release-*, created by ferry",
+			args:     []string{"--tag-mutability", "MUTABLE_WITH_EXCLUSION", "--tag-mutability-exclusions", "release-*"},
+			registry: func(tag string) bool { return strings.HasPrefix(tag, "release-") },
+			pushes: []push{
+				{dir: first, tags: "release-1,dev"},
+				{dir: second, tags: "dev"},
+				{dir: second, tags: "release-1,dev", wantCode: 1, wantErr: `tag "release-1" points at ` + firstDigest, noWrites: true},
+			},
+			wantDigest: map[string]string{"release-1": firstDigest, "dev": secondDigest},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword, ImmutableTag: tt.registry})
+			repo := uniqueRepo("exclusion")
+			if tt.precreate != nil {
+				in := *tt.precreate
+				in.RepositoryName = aws.String(repo)
+				if _, err := ecrClient(t, endpoint).CreateRepository(context.Background(), &in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, p := range tt.pushes {
+				reg.ResetStats()
+				res := actiontest.Exec(context.Background(), t, actiontest.Run{
+					Args: pushArgs(endpoint, reg, repo, append([]string{"--oci-layout", p.dir, "--tags", p.tags}, tt.args...)...),
+					Env:  staticKeys(),
+				})
+				if res.Code != p.wantCode || !strings.Contains(res.Stderr, p.wantErr) {
+					t.Fatalf("push %d (%s): want exit %d with %q, have %d\n%s", i+1, p.tags, p.wantCode, p.wantErr, res.Code, res.Stderr)
+				}
+				if st := reg.Stats(); p.noWrites && (st.ManifestPuts != 0 || st.BlobUploadsStarted != 0) {
+					t.Errorf("push %d: a refused push wrote %d manifests, started %d uploads", i+1, st.ManifestPuts, st.BlobUploadsStarted)
+				}
+				if st := reg.Stats(); st.TagsRefused != 0 {
+					t.Errorf("push %d: the registry refused %d tag writes: ferry should have known", i+1, st.TagsRefused)
+				}
+			}
+			for tag, want := range tt.wantDigest {
+				if have, err := remoteDigest(t, reg, repo+":"+tag); err != nil || have != want {
+					t.Errorf("tag %s: want %s, have %s (%v)", tag, want, have, err)
+				}
+			}
+			if r, _ := describeRepo(t, endpoint, repo); len(r.ImageTagMutabilityExclusionFilters) != 1 {
+				t.Errorf("repository: want one exclusion filter, have %+v", r.ImageTagMutabilityExclusionFilters)
+			}
+		})
+	}
+}

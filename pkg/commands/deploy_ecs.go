@@ -30,7 +30,7 @@ func deployECS() Command {
 		{Name: "task-definition", Description: "A task definition JSON file (the output of aws ecs describe-task-definition, or a register input), or an existing family, family:revision or ARN. Default: each service's current one."},
 		{Name: "images", Kind: action.Lines, Description: "Container images, one container=image per line, e.g. web=123456789012.dkr.ecr.eu-west-1.amazonaws.com/app/web@sha256:…"},
 		{Name: "environment", Kind: action.Lines, Description: "Environment variables to set, one container:KEY=VALUE per line."},
-		{Name: "secrets", Kind: action.Lines, Description: "Secrets to set, one container:KEY=ARN per line (Secrets Manager or SSM Parameter Store)."},
+		{Name: "secrets", Kind: action.Lines, Description: "Secrets to set, one container:KEY=VALUE_FROM per line: a Secrets Manager or SSM parameter ARN, or the name of an SSM parameter in the same region (/prod/db-password)."},
 		{Name: "desired-count", Kind: action.Int, Description: "Set the services' desired count with the update."},
 		{Name: "force-new-deployment", Kind: action.Bool, Default: "false", Description: "Start a new deployment even when the task definition is unchanged."},
 		{Name: "wait", Kind: action.Bool, Default: "true", Description: "Wait until the rollout finishes (or fails)."},
@@ -39,7 +39,7 @@ func deployECS() Command {
 		{Name: "run-task", Kind: action.Bool, Default: "false", Description: "Run a one-off task of the new revision to completion before updating the services (e.g. migrations); a non-zero exit fails the deploy before any service changes."},
 		{Name: "run-task-command", Description: "With run-task: the command, as a JSON array or words separated by spaces. Default: the container's own."},
 		{Name: "run-task-container", Description: "With run-task: the container whose command is replaced and whose exit code decides. Default: the essential container."},
-		{Name: "dry-run", Kind: action.Bool, Default: "false", Description: "Print the rendered task definition, its diff against the current one and the plan; change nothing."},
+		{Name: "dry-run", Kind: action.Bool, Default: "false", Description: "Print the rendered task definition and its diff against the one each service runs; change nothing."},
 		{Name: "strategy", Default: "rolling", Options: []string{"rolling", "blue-green"}, Description: "rolling updates the services in place; blue-green deploys to whichever of blue-service and green-service has no traffic, then shifts the listener to it."},
 		{Name: "blue-service", Description: "Blue/green: the blue service (behind blue-target-group)."},
 		{Name: "green-service", Description: "Blue/green: the green service (behind green-target-group)."},
@@ -200,8 +200,9 @@ func planDeploy(rt *action.Runtime) deployPlan {
 // rendered is one service's task definition, ready to register.
 type rendered struct {
 	service  string
-	current  string // the task definition the service runs
-	base     *awsecs.RegisterTaskDefinitionInput
+	current  string                              // the task definition the service runs
+	base     *awsecs.RegisterTaskDefinitionInput // what was rendered: a file, a ref, or current's
+	running  *awsecs.RegisterTaskDefinitionInput // current's, when base is (else described by a dry run)
 	rendered *awsecs.RegisterTaskDefinitionInput
 	arn      string
 	reused   bool
@@ -229,7 +230,7 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 		return err
 	}
 	if in.Bool("dry-run") {
-		return dryRunDeploy(rt, renders)
+		return dryRunDeploy(ctx, rt, registrar, renders, timeout)
 	}
 
 	end := rt.Group("Register")
@@ -319,7 +320,7 @@ func runBlueGreen(ctx context.Context, rt *action.Runtime, cfg aws.Config, clien
 		return err
 	}
 	if in.Bool("dry-run") {
-		return dryRunDeploy(rt, renders)
+		return dryRunDeploy(ctx, rt, registrar, renders, timeout)
 	}
 	arn, reused, err := registrar.Register(ctx, renders[0].rendered)
 	if err != nil {
@@ -449,6 +450,7 @@ func renderAll(ctx context.Context, client *awsecs.Client, registrar *taskdef.Re
 			if r.base, _, err = registrar.Describe(ctx, r.current); err != nil {
 				return nil, fmt.Errorf("service %q: %w", name, err)
 			}
+			r.running = r.base
 		}
 		if r.rendered, err = taskdef.Render(r.base, p.overrides); err != nil {
 			errs = append(errs, fmt.Errorf("service %q: %w", name, err))
@@ -459,7 +461,10 @@ func renderAll(ctx context.Context, client *awsecs.Client, registrar *taskdef.Re
 	return renders, errors.Join(errs...)
 }
 
-func dryRunDeploy(rt *action.Runtime, renders []rendered) error {
+// dryRunDeploy prints each rendered task definition and its diff against
+// the one the service runs (described when the base was a file or a ref),
+// and changes nothing.
+func dryRunDeploy(ctx context.Context, rt *action.Runtime, registrar *taskdef.Registrar, renders []rendered, timeout time.Duration) error {
 	var b strings.Builder
 	b.WriteString("### ferry deploy-ecs (dry run: nothing changed)\n")
 	for _, r := range renders {
@@ -469,18 +474,22 @@ func dryRunDeploy(rt *action.Runtime, renders []rendered) error {
 		}
 		fmt.Fprintf(rt.Log(), "== service %s: rendered task definition\n%s\n", r.service, canon)
 		fmt.Fprintf(&b, "\n#### %s\n\nNow running `%s`.\n", r.service, r.current)
-		if r.base != nil {
-			diff, err := taskdef.Diff(r.base, r.rendered)
-			if err != nil {
-				return err
+		running := r.running
+		if running == nil {
+			if running, _, err = registrar.Describe(ctx, r.current); err != nil {
+				return timedOut(ctx, fmt.Errorf("service %q: %w", r.service, err), timeout)
 			}
-			if diff == "" {
-				fmt.Fprintf(rt.Log(), "== service %s: no change to the task definition\n", r.service)
-				b.WriteString("\nNo change to the task definition.\n")
-			} else {
-				fmt.Fprintf(rt.Log(), "== service %s: diff against %s\n%s\n", r.service, r.current, diff)
-				fmt.Fprintf(&b, "\n```diff\n%s\n```\n", diff)
-			}
+		}
+		diff, err := taskdef.DiffNamed(running, r.rendered, revision(r.current)+" (running)", "rendered")
+		if err != nil {
+			return err
+		}
+		if diff == "" {
+			fmt.Fprintf(rt.Log(), "== service %s: no change to the task definition it runs (%s)\n", r.service, r.current)
+			b.WriteString("\nNo change to the task definition it runs.\n")
+		} else {
+			fmt.Fprintf(rt.Log(), "== service %s: diff against %s (what it runs)\n%s\n", r.service, r.current, diff)
+			fmt.Fprintf(&b, "\nDiff against what it runs:\n\n```diff\n%s\n```\n", diff)
 		}
 	}
 	return rt.Summary(b.String())

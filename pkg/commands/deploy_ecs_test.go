@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
 	"github.com/ferry-ci/ferry/internal/elbtest"
+	"github.com/ferry-ci/ferry/internal/golden"
 	"github.com/ferry-ci/ferry/internal/moto"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
@@ -321,5 +323,158 @@ func TestDeployECSCodeDeploy(t *testing.T) {
 	}
 	if have := f.serviceTaskDefinition(t); !strings.HasSuffix(have, ":1") {
 		t.Errorf("ferry updated the service itself (%s); CodeDeploy owns it", have)
+	}
+}
+
+// TestDeployECSSecretNames: secrets given as SSM parameter names (with and
+// without the leading slash, as ECS takes them in the task's region) are
+// registered as such, next to ARNs.
+func TestDeployECSSecretNames(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	f := newECSFixture(t, endpoint)
+	const sm = "arn:aws:secretsmanager:us-east-1:123456789012:secret:web/db-AbCdEf"
+	res := actiontest.Exec(context.Background(), t, actiontest.Run{
+		Args: []string{"deploy-ecs", "--cluster", f.cluster, "--service", f.service, "--timeout", "60s",
+			"--desired-count", "1", "--secrets", "web:DB_PASSWORD=/prod/db-password\nweb:API_KEY=api-key\nweb:TOKEN=" + sm},
+		Env: trafficEnv(endpoint),
+	})
+	if res.Code != 0 {
+		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
+	}
+	td, err := f.ecs.DescribeTaskDefinition(context.Background(), &awsecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(f.serviceTaskDefinition(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]string{}
+	for _, s := range td.TaskDefinition.ContainerDefinitions[0].Secrets {
+		have[aws.ToString(s.Name)] = aws.ToString(s.ValueFrom)
+	}
+	want := map[string]string{"DB_PASSWORD": "/prod/db-password", "API_KEY": "api-key", "TOKEN": sm}
+	if fmt.Sprint(have) != fmt.Sprint(want) {
+		t.Errorf("secrets of the web container: want %v, have %v", want, have)
+	}
+}
+
+// TestDeployECSDryRunDiffAgainstService: with a task definition file, the
+// dry run's diff is against what the service runs (family:1, 256 CPU units
+// and 512 MiB), not against the file before rendering; the golden summary
+// shows the CPU, memory and image changes.
+func TestDeployECSDryRunDiffAgainstService(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	f := newECSFixture(t, endpoint)
+	file := filepath.Join(t.TempDir(), "taskdef.json")
+	body := map[string]any{
+		"family": f.family, "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "512", "memory": "1024",
+		"enableFaultInjection": false,
+		"containerDefinitions": []map[string]any{
+			{"name": "web", "image": "public.ecr.aws/nginx/nginx:1.27", "essential": true, "portMappings": []map[string]any{{"containerPort": 8080}}},
+			{"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable", "essential": false},
+		},
+	}
+	data, _ := json.Marshal(body)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	res := actiontest.Exec(context.Background(), t, actiontest.Run{
+		Args: []string{"deploy-ecs", "--cluster", f.cluster, "--service", f.service, "--task-definition", file,
+			"--images", "web=public.ecr.aws/nginx/nginx:1.28", "--dry-run"},
+		Env: merge(trafficEnv(endpoint), map[string]string{"FERRY_SUMMARY": summary}),
+	})
+	if res.Code != 0 {
+		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
+	}
+	running := f.serviceTaskDefinition(t)
+	if w := "diff against " + running + " (what it runs)"; !strings.Contains(res.Stderr, w) {
+		t.Errorf("log lacks %q:\n%s", w, res.Stderr)
+	}
+	have, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, filepath.Join("testdata", "deploy-dry-run-file-summary.md"), []byte(strings.ReplaceAll(string(have), f.family, "FAMILY")))
+	if n := f.revisions(t); n != 1 {
+		t.Errorf("a dry run registered %d revisions", n-1)
+	}
+}
+
+// TestDeployECSFileDefaultsAndSyntax: a task definition file giving
+// ECS's defaults ("enableFaultInjection": false) deploys once and is
+// unchanged the second time (no new revision); a file with a JSON syntax
+// error is refused naming its line and column.
+func TestDeployECSFileDefaultsAndSyntax(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	f := newECSFixture(t, endpoint)
+	file := filepath.Join(t.TempDir(), "taskdef.json")
+	body := map[string]any{"taskDefinition": map[string]any{
+		"family": f.family, "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "256", "memory": "512",
+		"enableFaultInjection": false, "tags": []any{},
+		"containerDefinitions": []map[string]any{
+			{"name": "web", "image": "public.ecr.aws/nginx/nginx:1.28", "portMappings": []map[string]any{{"containerPort": 8080}}},
+			{"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable", "essential": false},
+		},
+	}}
+	data, _ := json.MarshalIndent(body, "", "  ")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(more ...string) actiontest.Result {
+		with := map[string]string{"cluster": f.cluster, "service": f.service, "task-definition": file, "timeout": "60s"}
+		for i := 0; i+1 < len(more); i += 2 {
+			with[more[i]] = more[i+1]
+		}
+		return actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{Action: "deploy-ecs", With: with, Env: trafficEnv(endpoint)})
+	}
+	// The first run sets the desired count: moto's service is stable then.
+	for i, want := range []string{"deployed", "unchanged"} {
+		res := run([][]string{{"desired-count", "1"}, nil}[i]...)
+		if res.Code != 0 || res.Outputs["status"] != want {
+			t.Fatalf("run %d: want exit 0 and status %s, have %d %v\n%s", i+1, want, res.Code, res.Outputs, res.Stderr)
+		}
+	}
+	if n := f.revisions(t); n != 2 {
+		t.Errorf("revisions after deploying one file twice: want 2, have %d", n)
+	}
+
+	if err := os.WriteFile(file, []byte("{\n  \"family\": \"web\",\n  \"cpu\": \"256\",,\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run()
+	if w := `task definition file "taskdef.json": parsing task definition: line 3, column 16: invalid character ','`; res.Code == 0 || !strings.Contains(res.Stderr, w) {
+		t.Errorf("syntax error: want a failure containing %q, have %d\n%s", w, res.Code, res.Stderr)
+	}
+}
+
+// TestDeployECSTwoImagesInSequence: two different images deployed to one
+// service one after the other, as a pipeline does. moto keeps the
+// deployment the service was created with (family:1) forever, so the
+// second rollout (:2 → :3) must be judged done on moto's shape too, not
+// wait until the timeout. Without rollback, a hang fails within timeout.
+func TestDeployECSTwoImagesInSequence(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	f := newECSFixture(t, endpoint)
+	for i, image := range []string{"public.ecr.aws/nginx/nginx:1.28", "public.ecr.aws/nginx/nginx:1.29"} {
+		started := time.Now()
+		res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{
+			Action: "deploy-ecs",
+			With: map[string]string{"cluster": f.cluster, "service": f.service, "images": "web=" + image,
+				"desired-count": "1", "timeout": "30s", "rollback": "false"},
+			Env: trafficEnv(endpoint),
+		})
+		took := time.Since(started)
+		if res.Code != 0 || res.Outputs["status"] != "deployed" {
+			t.Fatalf("deploy %d (%s): want exit 0 and status deployed, have %d %v after %s\n%s", i+1, image, res.Code, res.Outputs, took.Round(time.Second), res.Stderr)
+		}
+		if want := fmt.Sprintf("/%s:%d", f.family, i+2); !strings.HasSuffix(res.Outputs["task-definition-arn"], want) {
+			t.Errorf("deploy %d: want task definition …%s, have %s", i+1, want, res.Outputs["task-definition-arn"])
+		}
+		if have := f.webImage(t, f.service); have != image {
+			t.Errorf("deploy %d: the service runs %s, want %s", i+1, have, image)
+		}
+		t.Logf("deploy %d (%s): %s", i+1, image, took.Round(time.Millisecond))
 	}
 }

@@ -53,7 +53,7 @@ func ExampleRepositoryOptions_Validate() {
 	fmt.Println(err)
 	// Output:
 	// input "repository": expected an ECR repository name like "app/web" (2 to 256 characters: lowercase letters and digits, separated by single ".", "_", "-" or "/"), found "App Web"
-	// input "tag-mutability": expected MUTABLE or IMMUTABLE, found "sometimes"
+	// input "tag-mutability": expected MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION, found "sometimes"
 	// input "lifecycle-keep": expected 1 to 10000 (or unset), found -1
 }
 

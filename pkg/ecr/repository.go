@@ -19,7 +19,16 @@ import (
 const (
 	Mutable   = "MUTABLE"
 	Immutable = "IMMUTABLE"
+	// MutableWithExclusion: tags are mutable, except those matching one
+	// of the exclusion filters, which are immutable.
+	MutableWithExclusion = "MUTABLE_WITH_EXCLUSION"
+	// ImmutableWithExclusion: tags are immutable, except those matching
+	// one of the exclusion filters (e.g. "latest"), which may move.
+	ImmutableWithExclusion = "IMMUTABLE_WITH_EXCLUSION"
 )
+
+// MaxExclusions is the most tag mutability exclusion filters ECR takes.
+const MaxExclusions = 5
 
 // MaxLifecycleKeep is the largest RepositoryOptions.LifecycleKeep accepted.
 const MaxLifecycleKeep = 10000
@@ -46,9 +55,16 @@ type RepositoryOptions struct {
 	// created (input "scan-on-push").
 	ScanOnPush bool
 
-	// TagMutability is MUTABLE or IMMUTABLE (any case), used when the
-	// repository is created; "" means MUTABLE (input "tag-mutability").
+	// TagMutability is MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or
+	// IMMUTABLE_WITH_EXCLUSION (any case), used when the repository is
+	// created; "" means MUTABLE (input "tag-mutability").
 	TagMutability string
+
+	// TagMutabilityExclusions are the wildcard filters ("latest",
+	// "dev-*") of the tags the _WITH_EXCLUSION settings except, 1 to
+	// [MaxExclusions] of them; given with those settings only (input
+	// "tag-mutability-exclusions").
+	TagMutabilityExclusions []string
 
 	// LifecycleKeep > 0 keeps a lifecycle policy that expires all but the
 	// newest LifecycleKeep images; 0 leaves the lifecycle policy alone
@@ -63,9 +79,13 @@ type Repository struct {
 	RegistryID string
 	ARN        string
 
-	// Immutable is true for IMMUTABLE and IMMUTABLE_WITH_EXCLUSION tags.
-	Immutable  bool
-	ScanOnPush bool
+	// TagMutability is the repository's setting (MUTABLE, IMMUTABLE,
+	// MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION) and
+	// TagMutabilityExclusions its wildcard exclusion filters; see
+	// [Repository.TagImmutable].
+	TagMutability           string
+	TagMutabilityExclusions []string
+	ScanOnPush              bool
 
 	// Created is true when EnsureRepository created the repository.
 	Created bool
@@ -74,7 +94,58 @@ type Repository struct {
 	LifecycleChanged bool
 }
 
+// TagImmutable reports whether ECR refuses to move tag once it exists:
+// with IMMUTABLE every tag, with IMMUTABLE_WITH_EXCLUSION every tag no
+// exclusion filter matches, with MUTABLE_WITH_EXCLUSION the tags an
+// exclusion filter matches, with MUTABLE (or an unknown setting) none.
+func (r Repository) TagImmutable(tag string) bool {
+	switch r.TagMutability {
+	case Immutable:
+		return true
+	case ImmutableWithExclusion:
+		return !matchesAny(r.TagMutabilityExclusions, tag)
+	case MutableWithExclusion:
+		return matchesAny(r.TagMutabilityExclusions, tag)
+	}
+	return false
+}
+
+// matchesAny reports whether a wildcard filter matches tag: '*' stands for
+// any run of characters, every other character for itself, and the filter
+// matches the whole tag.
+func matchesAny(filters []string, tag string) bool {
+	for _, f := range filters {
+		if wildcardMatch(f, tag) {
+			return true
+		}
+	}
+	return false
+}
+
+func wildcardMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return len(s) >= len(last) && strings.HasSuffix(s, last)
+}
+
 var (
+	// exclusionFilterRE is the filter pattern of the ECR API's
+	// ImageTagMutabilityExclusionFilter.
+	exclusionFilterRE = regexp.MustCompile(`^[0-9a-zA-Z._*-]{1,128}$`)
 	// repositoryNameRE is the repositoryName pattern of the ECR API
 	// (CreateRepository, DescribeRepositories); the length, 2 to 256, is
 	// checked apart.
@@ -110,8 +181,23 @@ func (o RepositoryOptions) Validate() error {
 	if o.RegistryID != "" && !accountIDRE.MatchString(o.RegistryID) {
 		errs = append(errs, fmt.Errorf(`input "registry-account-id": expected a 12-digit AWS account ID, found %q`, o.RegistryID))
 	}
-	if _, ok := tagMutability(o.TagMutability); !ok {
-		errs = append(errs, fmt.Errorf(`input "tag-mutability": expected MUTABLE or IMMUTABLE, found %q`, o.TagMutability))
+	mutability, ok := tagMutability(o.TagMutability)
+	if !ok {
+		errs = append(errs, fmt.Errorf(`input "tag-mutability": expected MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION, found %q`, o.TagMutability))
+	}
+	withExclusion := mutability == ecrtypes.ImageTagMutabilityMutableWithExclusion || mutability == ecrtypes.ImageTagMutabilityImmutableWithExclusion
+	switch n := len(o.TagMutabilityExclusions); {
+	case ok && withExclusion && n == 0:
+		errs = append(errs, fmt.Errorf(`input "tag-mutability-exclusions": expected 1 to %d wildcard filters of the tags %s excepts (e.g. latest, dev-*), found none`, MaxExclusions, mutability))
+	case ok && !withExclusion && n > 0:
+		errs = append(errs, fmt.Errorf(`input "tag-mutability-exclusions": expected none with tag-mutability %s (filters go with MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION), found %d`, mutability, n))
+	case n > MaxExclusions:
+		errs = append(errs, fmt.Errorf(`input "tag-mutability-exclusions": expected at most %d filters (ECR's limit), found %d`, MaxExclusions, n))
+	}
+	for _, f := range o.TagMutabilityExclusions {
+		if !exclusionFilterRE.MatchString(f) {
+			errs = append(errs, fmt.Errorf(`input "tag-mutability-exclusions": expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found %q`, f))
+		}
 	}
 	if o.LifecycleKeep < 0 || o.LifecycleKeep > MaxLifecycleKeep {
 		errs = append(errs, fmt.Errorf(`input "lifecycle-keep": expected 1 to %d (or unset), found %d`, MaxLifecycleKeep, o.LifecycleKeep))
@@ -126,6 +212,10 @@ func tagMutability(s string) (ecrtypes.ImageTagMutability, bool) {
 		return ecrtypes.ImageTagMutabilityMutable, true
 	case Immutable:
 		return ecrtypes.ImageTagMutabilityImmutable, true
+	case MutableWithExclusion:
+		return ecrtypes.ImageTagMutabilityMutableWithExclusion, true
+	case ImmutableWithExclusion:
+		return ecrtypes.ImageTagMutabilityImmutableWithExclusion, true
 	}
 	return "", false
 }
@@ -150,7 +240,7 @@ func (c *Client) EnsureRepository(ctx context.Context, o RepositoryOptions) (Rep
 	switch {
 	case found:
 		c.log.DebugContext(ctx, "found ECR repository", "repository", repo.Name, "uri", repo.URI,
-			"immutable", repo.Immutable, "scan_on_push", repo.ScanOnPush)
+			"tag_mutability", repo.TagMutability, "exclusions", repo.TagMutabilityExclusions, "scan_on_push", repo.ScanOnPush)
 	case !o.Create:
 		where := "the caller's account"
 		if o.RegistryID != "" {
@@ -199,11 +289,18 @@ func (c *Client) describe(ctx context.Context, o RepositoryOptions) (repo Reposi
 // meantime, that repository is described and reported as found.
 func (c *Client) create(ctx context.Context, o RepositoryOptions) (Repository, error) {
 	mutability, _ := tagMutability(o.TagMutability)
+	var exclusions []ecrtypes.ImageTagMutabilityExclusionFilter
+	for _, f := range o.TagMutabilityExclusions {
+		exclusions = append(exclusions, ecrtypes.ImageTagMutabilityExclusionFilter{
+			Filter: aws.String(f), FilterType: ecrtypes.ImageTagMutabilityExclusionFilterTypeWildcard,
+		})
+	}
 	out, err := c.api.CreateRepository(ctx, &awsecr.CreateRepositoryInput{
-		RepositoryName:             aws.String(o.Name),
-		RegistryId:                 optional(o.RegistryID),
-		ImageTagMutability:         mutability,
-		ImageScanningConfiguration: &ecrtypes.ImageScanningConfiguration{ScanOnPush: o.ScanOnPush},
+		RepositoryName:                     aws.String(o.Name),
+		RegistryId:                         optional(o.RegistryID),
+		ImageTagMutability:                 mutability,
+		ImageTagMutabilityExclusionFilters: exclusions,
+		ImageScanningConfiguration:         &ecrtypes.ImageScanningConfiguration{ScanOnPush: o.ScanOnPush},
 	})
 	if exists := (*ecrtypes.RepositoryAlreadyExistsException)(nil); errors.As(err, &exists) {
 		repo, found, derr := c.describe(ctx, o)
@@ -225,7 +322,7 @@ func (c *Client) create(ctx context.Context, o RepositoryOptions) (Repository, e
 	repo := repository(*out.Repository)
 	repo.Created = true
 	c.log.DebugContext(ctx, "created ECR repository", "repository", repo.Name, "uri", repo.URI,
-		"immutable", repo.Immutable, "scan_on_push", repo.ScanOnPush)
+		"tag_mutability", repo.TagMutability, "exclusions", repo.TagMutabilityExclusions, "scan_on_push", repo.ScanOnPush)
 	return repo, nil
 }
 
@@ -236,9 +333,14 @@ func repository(r ecrtypes.Repository) Repository {
 		RegistryID: aws.ToString(r.RegistryId),
 		ARN:        aws.ToString(r.RepositoryArn),
 	}
-	switch r.ImageTagMutability {
-	case ecrtypes.ImageTagMutabilityImmutable, ecrtypes.ImageTagMutabilityImmutableWithExclusion:
-		repo.Immutable = true
+	repo.TagMutability = string(r.ImageTagMutability)
+	if repo.TagMutability == "" {
+		repo.TagMutability = Mutable
+	}
+	for _, f := range r.ImageTagMutabilityExclusionFilters {
+		// WILDCARD is the only filter type ECR has; a filter of another
+		// type is kept as is, so it matches only a tag equal to it.
+		repo.TagMutabilityExclusions = append(repo.TagMutabilityExclusions, aws.ToString(f.Filter))
 	}
 	if r.ImageScanningConfiguration != nil {
 		repo.ScanOnPush = r.ImageScanningConfiguration.ScanOnPush

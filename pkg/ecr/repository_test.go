@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -34,18 +35,17 @@ func TestEnsureRepositoryCreates(t *testing.T) {
 	t.Parallel()
 	sdk := motoECR(t)
 	tests := []struct {
-		name          string
-		opts          RepositoryOptions
-		wantMutable   ecrtypes.ImageTagMutability
-		wantScan      bool
-		wantImmutable bool
+		name           string
+		opts           RepositoryOptions
+		wantMutable    ecrtypes.ImageTagMutability
+		wantScan       bool
+		wantExclusions []string
 	}{
 		{
-			name:          "scan on push and immutable",
-			opts:          RepositoryOptions{Create: true, ScanOnPush: true, TagMutability: "IMMUTABLE"},
-			wantMutable:   ecrtypes.ImageTagMutabilityImmutable,
-			wantScan:      true,
-			wantImmutable: true,
+			name:        "scan on push and immutable",
+			opts:        RepositoryOptions{Create: true, ScanOnPush: true, TagMutability: "IMMUTABLE"},
+			wantMutable: ecrtypes.ImageTagMutabilityImmutable,
+			wantScan:    true,
 		},
 		{
 			name:        "defaults",
@@ -53,10 +53,21 @@ func TestEnsureRepositoryCreates(t *testing.T) {
 			wantMutable: ecrtypes.ImageTagMutabilityMutable,
 		},
 		{
-			name:          "mutability in lower case",
-			opts:          RepositoryOptions{Create: true, TagMutability: "immutable"},
-			wantMutable:   ecrtypes.ImageTagMutabilityImmutable,
-			wantImmutable: true,
+			name:        "mutability in lower case",
+			opts:        RepositoryOptions{Create: true, TagMutability: "immutable"},
+			wantMutable: ecrtypes.ImageTagMutabilityImmutable,
+		},
+		{
+			name:           "immutable but latest and dev-*",
+			opts:           RepositoryOptions{Create: true, TagMutability: "IMMUTABLE_WITH_EXCLUSION", TagMutabilityExclusions: []string{"latest", "dev-*"}},
+			wantMutable:    ecrtypes.ImageTagMutabilityImmutableWithExclusion,
+			wantExclusions: []string{"latest", "dev-*"},
+		},
+		{
+			name:           "mutable but release-*",
+			opts:           RepositoryOptions{Create: true, TagMutability: "mutable_with_exclusion", TagMutabilityExclusions: []string{"release-*"}},
+			wantMutable:    ecrtypes.ImageTagMutabilityMutableWithExclusion,
+			wantExclusions: []string{"release-*"},
 		},
 	}
 	for _, tt := range tests {
@@ -76,11 +87,13 @@ func TestEnsureRepositoryCreates(t *testing.T) {
 				URI:        RegistryHost(motoAccount, "us-east-1") + "/" + opts.Name,
 				RegistryID: motoAccount,
 				ARN:        "arn:aws:ecr:us-east-1:" + motoAccount + ":repository/" + opts.Name,
-				Immutable:  tt.wantImmutable,
 				ScanOnPush: tt.wantScan,
 				Created:    true,
+
+				TagMutability:           string(tt.wantMutable),
+				TagMutabilityExclusions: tt.wantExclusions,
 			}
-			if have != want {
+			if !reflect.DeepEqual(have, want) {
 				t.Errorf("EnsureRepository()\nhave %+v\nwant %+v", have, want)
 			}
 			if n := api.Calls("CreateRepository"); n != 1 {
@@ -94,6 +107,17 @@ func TestEnsureRepositoryCreates(t *testing.T) {
 			if back.ImageTagMutability != tt.wantMutable {
 				t.Errorf("imageTagMutability read back: have %q, want %q", back.ImageTagMutability, tt.wantMutable)
 			}
+			var filters []string
+			for _, f := range back.ImageTagMutabilityExclusionFilters {
+				filters = append(filters, string(f.FilterType)+":"+aws.ToString(f.Filter))
+			}
+			var wantFilters []string
+			for _, f := range tt.wantExclusions {
+				wantFilters = append(wantFilters, "WILDCARD:"+f)
+			}
+			if !reflect.DeepEqual(filters, wantFilters) {
+				t.Errorf("imageTagMutabilityExclusionFilters read back: have %q, want %q", filters, wantFilters)
+			}
 			if haveScan := back.ImageScanningConfiguration != nil && back.ImageScanningConfiguration.ScanOnPush; haveScan != tt.wantScan {
 				t.Errorf("scanOnPush read back: have %v, want %v", haveScan, tt.wantScan)
 			}
@@ -104,7 +128,7 @@ func TestEnsureRepositoryCreates(t *testing.T) {
 				t.Fatalf("second EnsureRepository(): %v", err)
 			}
 			want.Created = false
-			if again != want {
+			if !reflect.DeepEqual(again, want) {
 				t.Errorf("second EnsureRepository()\nhave %+v\nwant %+v", again, want)
 			}
 			if n := api.Calls("CreateRepository"); n != 1 {
@@ -133,8 +157,8 @@ func TestEnsureRepositoryLeavesExistingAlone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EnsureRepository(): %v", err)
 	}
-	if have.Created || !have.Immutable || !have.ScanOnPush {
-		t.Errorf("EnsureRepository() = %+v, want Created false and the existing Immutable true, ScanOnPush true", have)
+	if have.Created || have.TagMutability != Immutable || !have.ScanOnPush {
+		t.Errorf("EnsureRepository() = %+v, want Created false and the existing IMMUTABLE, ScanOnPush true", have)
 	}
 	if n := api.Calls("CreateRepository"); n != 0 {
 		t.Errorf("CreateRepository calls: have %d, want 0", n)
@@ -226,8 +250,8 @@ func TestEnsureRepositoryCreatedMeanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EnsureRepository(): %v", err)
 	}
-	if have.Created || !have.Immutable || have.Name != name {
-		t.Errorf("EnsureRepository() = %+v, want the other job's repository (Created false, Immutable true)", have)
+	if have.Created || have.TagMutability != Immutable || have.Name != name {
+		t.Errorf("EnsureRepository() = %+v, want the other job's repository (Created false, IMMUTABLE)", have)
 	}
 	if n := api.Calls("CreateRepository"); n != 1 {
 		t.Errorf("CreateRepository calls: have %d, want 1 (refused: already exists)", n)
@@ -385,4 +409,38 @@ type failingPut struct{ *countingAPI }
 
 func (failingPut) PutLifecyclePolicy(context.Context, *awsecr.PutLifecyclePolicyInput, ...func(*awsecr.Options)) (*awsecr.PutLifecyclePolicyOutput, error) {
 	return nil, errors.New("refused")
+}
+
+// TagImmutable follows ECR's four settings and its wildcard filters.
+func TestTagImmutable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		mutability string
+		exclusions []string
+		tag        string
+		want       bool
+	}{
+		{Mutable, nil, "latest", false},
+		{Immutable, nil, "latest", true},
+		{"", nil, "v1", false},
+		{ImmutableWithExclusion, []string{"latest"}, "latest", false},
+		{ImmutableWithExclusion, []string{"latest"}, "v1", true},
+		{ImmutableWithExclusion, []string{"latest"}, "latest-1", true},
+		{ImmutableWithExclusion, []string{"dev-*", "latest"}, "dev-abc", false},
+		{ImmutableWithExclusion, []string{"dev-*"}, "dev-", false},
+		{ImmutableWithExclusion, []string{"dev-*"}, "xdev-1", true},
+		{ImmutableWithExclusion, []string{"*-rc*"}, "1.2-rc3", false},
+		{ImmutableWithExclusion, []string{"*-rc*"}, "1.2", true},
+		{ImmutableWithExclusion, []string{"a*b*c"}, "abc", false},
+		{ImmutableWithExclusion, []string{"a*b*c"}, "axbycz", true},
+		{ImmutableWithExclusion, []string{"*"}, "anything", false},
+		{MutableWithExclusion, []string{"release-*"}, "release-1", true},
+		{MutableWithExclusion, []string{"release-*"}, "latest", false},
+	}
+	for _, tt := range tests {
+		r := Repository{TagMutability: tt.mutability, TagMutabilityExclusions: tt.exclusions}
+		if have := r.TagImmutable(tt.tag); have != tt.want {
+			t.Errorf("%s %q: TagImmutable(%q) = %v, want %v", tt.mutability, tt.exclusions, tt.tag, have, tt.want)
+		}
+	}
 }

@@ -45,14 +45,24 @@ func TestRepositoryOptionsValidate(t *testing.T) {
 		}, want: []string{
 			nameProblem + `"App Web"`,
 			`input "registry-account-id": expected a 12-digit AWS account ID, found "12345"`,
-			`input "tag-mutability": expected MUTABLE or IMMUTABLE, found "sometimes"`,
+			`input "tag-mutability": expected MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION, found "sometimes"`,
 			`input "lifecycle-keep": expected 1 to 10000 (or unset), found -1`,
 		}},
 		{name: "keep too many", opts: RepositoryOptions{Name: "app", LifecycleKeep: 10001}, want: []string{
 			`input "lifecycle-keep": expected 1 to 10000 (or unset), found 10001`,
 		}},
-		{name: "mutability with exclusion is not offered", opts: RepositoryOptions{Name: "app", TagMutability: "IMMUTABLE_WITH_EXCLUSION"}, want: []string{
-			`input "tag-mutability": expected MUTABLE or IMMUTABLE, found "IMMUTABLE_WITH_EXCLUSION"`,
+		{name: "immutable with exclusions", opts: RepositoryOptions{Name: "app", TagMutability: "IMMUTABLE_WITH_EXCLUSION", TagMutabilityExclusions: []string{"latest", "dev-*", "*.rc*", "a_b", "x"}}},
+		{name: "mutable with exclusion, lower case", opts: RepositoryOptions{Name: "app", TagMutability: "mutable_with_exclusion", TagMutabilityExclusions: []string{"release-*"}}},
+		{name: "with exclusion, no filters", opts: RepositoryOptions{Name: "app", TagMutability: "IMMUTABLE_WITH_EXCLUSION"}, want: []string{
+			`input "tag-mutability-exclusions": expected 1 to 5 wildcard filters of the tags IMMUTABLE_WITH_EXCLUSION excepts (e.g. latest, dev-*), found none`,
+		}},
+		{name: "filters without exclusion", opts: RepositoryOptions{Name: "app", TagMutability: "IMMUTABLE", TagMutabilityExclusions: []string{"latest"}}, want: []string{
+			`input "tag-mutability-exclusions": expected none with tag-mutability IMMUTABLE (filters go with MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION), found 1`,
+		}},
+		{name: "too many filters, bad ones", opts: RepositoryOptions{Name: "app", TagMutability: "MUTABLE_WITH_EXCLUSION", TagMutabilityExclusions: []string{"a", "b", "c", "d", "e", "f/g", "h i"}}, want: []string{
+			`input "tag-mutability-exclusions": expected at most 5 filters (ECR's limit), found 7`,
+			`input "tag-mutability-exclusions": expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found "f/g"`,
+			`input "tag-mutability-exclusions": expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found "h i"`,
 		}},
 		{name: "account with letters", opts: RepositoryOptions{Name: "app", RegistryID: "12345678901a"}, want: []string{
 			`input "registry-account-id": expected a 12-digit AWS account ID, found "12345678901a"`,

@@ -140,3 +140,41 @@ func TestDeployMoto(t *testing.T) {
 		})
 	}
 }
+
+// On moto the creation-time deployment stays forever, naming revision 1:
+// a second deploy (2 → 3) must finish as quickly as the first (1 → 2), and
+// so must a third back to 2 (a rollback's shape), not wait for a primary
+// deployment that never names the previous revision.
+func TestDeployMotoInSequence(t *testing.T) {
+	t.Parallel()
+	s := newMotoService(t, moto.ForTest(t))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	out, err := s.client.RegisterTaskDefinition(ctx, &awsecs.RegisterTaskDefinitionInput{
+		Family: aws.String(s.cluster), NetworkMode: types.NetworkModeAwsvpc, RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+		Cpu: aws.String("256"), Memory: aws.String("512"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("example.com/app:3"), Essential: aws.Bool(true)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev3 := aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	d := ecs.New(s.client, ecs.Config{PollMin: 10 * time.Millisecond, PollMax: 50 * time.Millisecond})
+	prev := s.rev1
+	for i, target := range []string{s.rev2, rev3, s.rev2} {
+		// Each deploy gets 5 s: a hang would otherwise last until the deadline.
+		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+		started := time.Now()
+		outs, err := d.Deploy(dctx, []ecs.Service{{Cluster: s.cluster, Name: s.name, TaskDefinition: target, DesiredCount: aws.Int32(2)}},
+			ecs.Options{Wait: true, Rollback: false})
+		dcancel()
+		if err != nil {
+			t.Fatalf("deploy %d (%s → %s): %v", i+1, prev, target, err)
+		}
+		if o := outs[0]; o.Status != ecs.StatusDeployed || o.Previous != prev || o.Deployed != target {
+			t.Errorf("deploy %d: want deployed %s from %s, have %q %s from %s", i+1, target, prev, o.Status, o.Deployed, o.Previous)
+		}
+		t.Logf("deploy %d (%s → %s): %s", i+1, prev, target, time.Since(started).Round(time.Millisecond))
+		prev = target
+	}
+}

@@ -28,8 +28,9 @@ const maxDescribeTasks = 100
 // the only deployment and its runningCount equals its desiredCount.
 //
 // moto rule: moto's UpdateService sets the service's taskDefinition but
-// keeps its single deployment, naming the OLD task definition (and, with
-// forceNewDeployment, gives that deployment a new id); its counts are
+// keeps its single deployment, the one CreateService made, naming the
+// task definition the service was CREATED with, however many updates
+// followed (with forceNewDeployment it gets a new id); its counts are
 // frozen at CreateService, so the service-level counts are the live ones.
 // When — and only when — the UpdateService response has no PRIMARY
 // deployment with target, the rollout is also done when all of these
@@ -38,15 +39,20 @@ const maxDescribeTasks = 100
 //   - there is exactly one deployment, PRIMARY;
 //   - its id was seen in the DescribeServices before the update or in the
 //     UpdateService response (it was not created after our update);
-//   - its task definition is target or prev;
 //   - its rolloutState is COMPLETED, or the service's runningCount equals
 //     its desiredCount with nothing pending.
+//
+// The deployment's task definition is not asked for: it is the creation
+// revision, which after a first deploy is neither prev nor target.
 //
 // On AWS the moto rule is never used: an UpdateService that changes the
 // task definition or forces a deployment always returns the new PRIMARY
 // deployment with target, and an update that does neither leaves the
 // PRIMARY deployment on the task definition the service already runs,
-// target. So an AWS rollout in progress cannot be taken for done.
+// target. Nor could it match an AWS shape: there the service's
+// taskDefinition is its PRIMARY deployment's, so a service on target whose
+// PRIMARY deployment names another revision is moto's shape only. So an
+// AWS rollout in progress cannot be taken for done.
 //
 // # Failure rules
 //
@@ -251,7 +257,7 @@ func (w *watch) evaluate(svc *types.Service) (done bool, failure string) {
 		}
 		return false, ""
 	}
-	if len(svc.Deployments) != 1 || !w.known[aws.ToString(primary.Id)] || pTD != w.prev {
+	if len(svc.Deployments) != 1 || !w.known[aws.ToString(primary.Id)] {
 		return false, ""
 	}
 	if primary.RolloutState == types.DeploymentRolloutStateCompleted ||

@@ -9,8 +9,10 @@
 //     the artifact's digest is left alone: no PUT at all, so a repository
 //     with immutable tags never sees a write to an existing tag, not even an
 //     identical one. A tag that points elsewhere is overwritten, unless
-//     [Options.Immutable] is set: then every such tag is reported at once in
-//     an error wrapping [ErrTagConflict], and nothing is written.
+//     [Options.Immutable] reports it immutable (ECR's IMMUTABLE, or its
+//     _WITH_EXCLUSION settings with their filters): then every such tag is
+//     reported at once in an error wrapping [ErrTagConflict], and nothing
+//     is written.
 //   - The blobs are pushed once, in parallel ([Options.Jobs]), with the
 //     first tag that needs writing; the other tags follow one after another,
 //     in the order given, as the manifest alone. A push that fails leaves a

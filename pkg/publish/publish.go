@@ -31,9 +31,11 @@ type Options struct {
 	Keychain authn.Keychain
 	// Jobs bounds the blob uploads in flight at once; 0 means [DefaultJobs].
 	Jobs int
-	// Immutable says the repository's tags are immutable: a tag that points
+	// Immutable reports whether the repository keeps tag immutable (ECR's
+	// tag mutability, exclusion filters included): such a tag that points
 	// at another digest is a conflict ([ErrTagConflict]), not overwritten.
-	Immutable bool
+	// Nil means every tag may move.
+	Immutable func(tag string) bool
 	// Transport is the base HTTP transport; nil means remote.DefaultTransport.
 	Transport http.RoundTripper
 	// Logger receives what Push has to say, at debug level but for one info
@@ -119,7 +121,7 @@ func (e *TagConflictError) Is(target error) bool { return target == ErrTagConfli
 
 // Push delivers art to repo under every tag and returns the digest
 // reference. Tags are validated before any request. Every tag is checked
-// first; with [Options.Immutable], a tag that points at another digest fails
+// first; a tag [Options.Immutable] reports immutable that points at another digest fails
 // the whole push before anything is written. Tags that already point at the
 // digest are not written again. The blobs are pushed once and the tags in
 // one go.
@@ -254,7 +256,7 @@ func push(ctx context.Context, ref name.Digest, art image.Artifact, tags []strin
 		case tagSame:
 			res.Unchanged = append(res.Unchanged, t)
 		case tagElsewhere:
-			if o.Immutable {
+			if o.Immutable != nil && o.Immutable(t) {
 				conflicts = append(conflicts, TagConflict{Tag: t, Current: *current[i], Want: digest})
 			}
 			write = append(write, t)

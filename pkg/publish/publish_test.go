@@ -37,6 +37,9 @@ var platforms = []v1.Platform{
 	{OS: "linux", Architecture: "arm", Variant: "v7"},
 }
 
+// allTags is an IMMUTABLE repository's rule: every tag.
+func allTags(string) bool { return true }
+
 func TestPush(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -44,7 +47,7 @@ func TestPush(t *testing.T) {
 		index     bool              // push a three-platform index, not an image
 		before    map[string]string // tag → "same" (the artifact) or "other" (another image), pushed first
 		tags      []string
-		immutable bool // the server and the options
+		immutable func(tag string) bool // the server and the options; nil: mutable
 		jobs      int
 
 		wantTags      []string // nil: tags
@@ -102,14 +105,37 @@ func TestPush(t *testing.T) {
 			name:          "immutable repository, tags point elsewhere",
 			before:        map[string]string{"v1": "other", "latest": "other", "stable": "same"},
 			tags:          []string{"v2", "v1", "stable", "latest"},
-			immutable:     true,
+			immutable:     allTags,
 			wantConflicts: []string{"v1", "latest"},
+		},
+		{
+			name:          "immutable but latest: latest moves, v1 conflicts",
+			before:        map[string]string{"v1": "other", "latest": "other"},
+			tags:          []string{"v2", "v1", "latest"},
+			immutable:     func(tag string) bool { return tag != "latest" },
+			wantConflicts: []string{"v1"},
+		},
+		{
+			name:          "immutable but latest: only latest moves",
+			before:        map[string]string{"latest": "other", "v1": "same"},
+			tags:          []string{"v1", "latest"},
+			immutable:     func(tag string) bool { return tag != "latest" },
+			wantWritten:   []string{"latest"},
+			wantUnchanged: []string{"v1"},
+			wantPuts:      1,
+		},
+		{
+			name:          "mutable but release-*: release-1 conflicts, dev moves",
+			before:        map[string]string{"release-1": "other", "dev": "other"},
+			tags:          []string{"dev", "release-1"},
+			immutable:     func(tag string) bool { return strings.HasPrefix(tag, "release-") },
+			wantConflicts: []string{"release-1"},
 		},
 		{
 			name:          "immutable repository, tag already at the digest",
 			before:        map[string]string{"v1": "same"},
 			tags:          []string{"v1", "v2"},
-			immutable:     true,
+			immutable:     allTags,
 			wantWritten:   []string{"v2"},
 			wantUnchanged: []string{"v1"},
 			wantPuts:      1,
@@ -144,7 +170,7 @@ func TestPush(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := registrytest.New(t, registrytest.Options{Username: user, Password: token, ImmutableTags: tt.immutable})
+			s := registrytest.New(t, registrytest.Options{Username: user, Password: token, ImmutableTag: tt.immutable})
 			repo := mustRepo(t, s.Host+"/team/app")
 			art := image.Artifact{Image: randomImage(t, 3)}
 			if tt.index {

@@ -82,11 +82,15 @@ func prune(v any) any {
 //   - task-level "cpu" and "memory" given in units ("1 vCPU", "0.5 vcpu",
 //     "2 GB") equal their plain form ("1024", "512", "2048");
 //   - environment variables, secrets and tags are compared by name (key),
-//     not by position, and "requiresCompatibilities" as a set.
+//     not by position, and "requiresCompatibilities" as a set;
+//   - "networkMode" defaults to "bridge" (ECS describes a definition
+//     registered without one so), and in bridge mode a port mapping's
+//     "hostPort" of 0 (dynamic) equals none;
+//   - "enableFaultInjection": false equals its absence (ECS describes
+//     every definition with it; moto never does);
+//   - a container's "cpu" of 0 equals none (the SDK never sends a 0).
 //
-// Empty lists and objects equal absent ones. Nothing else is ignored: in
-// particular "networkMode", whose default depends on the platform, must be
-// given the same way on both sides.
+// Empty lists and objects equal absent ones. Nothing else is ignored.
 func Equal(a, b *ecs.RegisterTaskDefinitionInput) (bool, error) {
 	ca, err := normalised(a)
 	if err != nil {
@@ -103,6 +107,11 @@ func Equal(a, b *ecs.RegisterTaskDefinitionInput) (bool, error) {
 // lines of context) between the forms [Equal] compares; it is empty exactly
 // when Equal reports true.
 func Diff(a, b *ecs.RegisterTaskDefinitionInput) (string, error) {
+	return DiffNamed(a, b, "a", "b")
+}
+
+// DiffNamed is [Diff] with the names the "---" and "+++" lines give a and b.
+func DiffNamed(a, b *ecs.RegisterTaskDefinitionInput, nameA, nameB string) (string, error) {
 	ca, err := normalised(a)
 	if err != nil {
 		return "", err
@@ -114,7 +123,7 @@ func Diff(a, b *ecs.RegisterTaskDefinitionInput) (string, error) {
 	if bytes.Equal(ca, cb) {
 		return "", nil
 	}
-	return unified("a", "b", splitLines(string(ca)), splitLines(string(cb)), 3), nil
+	return unified(nameA, nameB, splitLines(string(ca)), splitLines(string(cb)), 3), nil
 }
 
 func normalised(in *ecs.RegisterTaskDefinitionInput) ([]byte, error) {
@@ -144,6 +153,15 @@ func fillDefaults(m map[string]any) {
 			}
 		}
 	}
+	// ECS describes a task definition registered without a network mode
+	// as "bridge" (Linux's default), and adds "enableFaultInjection":
+	// false to one registered without it.
+	if _, ok := m["networkMode"]; !ok {
+		m["networkMode"] = "bridge"
+	}
+	if v, ok := m["enableFaultInjection"].(bool); ok && !v {
+		delete(m, "enableFaultInjection")
+	}
 	mode, _ := m["networkMode"].(string)
 	for _, c := range objects(m["containerDefinitions"]) {
 		if _, ok := c["essential"]; !ok {
@@ -157,6 +175,10 @@ func fillDefaults(m map[string]any) {
 				if cp, ok := pm["containerPort"]; ok {
 					pm["hostPort"] = cp
 				}
+			}
+			// In bridge mode a host port of 0 is a dynamic one, as is none.
+			if hp, ok := pm["hostPort"].(json.Number); ok && hp.String() == "0" && mode == "bridge" {
+				delete(pm, "hostPort")
 			}
 		}
 		// An empty healthCheck is an absent one (empty objects equal

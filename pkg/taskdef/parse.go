@@ -1,13 +1,16 @@
 package taskdef
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -38,7 +41,7 @@ func ReadOnlyKeys() []string {
 func Parse(data []byte) (*ecs.RegisterTaskDefinitionInput, error) {
 	m, err := decodeJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("parsing task definition: %w", err)
+		return nil, fmt.Errorf("parsing task definition: %w", atPosition(data, err))
 	}
 	reg, err := registerShape(m)
 	if err != nil {
@@ -57,6 +60,42 @@ func Parse(data []byte) (*ecs.RegisterTaskDefinitionInput, error) {
 		return nil, fmt.Errorf("parsing task definition: %w", errors.Join(errs...))
 	}
 	return in, nil
+}
+
+// atPosition prefixes a JSON decoding error with the line and column (in
+// characters, from 1) where it was found: the offending character of a
+// syntax or type error, or the end of a truncated document.
+func atPosition(data []byte, err error) error {
+	var offset int64
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		offset = syntax.Offset
+	case errors.As(err, &typ):
+		offset = typ.Offset
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		line, col := lineColumn(data, len(data))
+		return fmt.Errorf("line %d, column %d: unexpected end of JSON input", line, col+1)
+	default:
+		return err
+	}
+	// Offset counts the bytes read, the offending one included.
+	line, col := lineColumn(data, int(min(max(offset, 1), int64(len(data)))))
+	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+}
+
+// lineColumn returns the line (from 1) of data[end-1] or of the end, and
+// how many characters of that line data[:end] holds.
+func lineColumn(data []byte, end int) (line, col int) {
+	head := data[:end]
+	start := bytes.LastIndexByte(head, '\n') + 1
+	if start == end && end > 0 && data[end-1] == '\n' && end < len(data) {
+		// end just past a newline that is not the last byte: that newline
+		// is the offending character.
+		start = bytes.LastIndexByte(head[:end-1], '\n') + 1
+	}
+	return bytes.Count(head[:start], []byte{'\n'}) + 1, utf8.RuneCount(head[start:])
 }
 
 // checkRequired reports the keys RegisterTaskDefinition cannot do without:
@@ -82,7 +121,8 @@ func checkRequired(in *ecs.RegisterTaskDefinitionInput) []error {
 func registerShape(m map[string]any) (map[string]any, error) {
 	td := m
 	var tags any
-	if raw, ok := m["taskDefinition"]; ok {
+	raw, described := m["taskDefinition"]
+	if described {
 		var unknown []string
 		for k := range m {
 			if k != "taskDefinition" && k != "tags" {
@@ -93,18 +133,26 @@ func registerShape(m map[string]any) (map[string]any, error) {
 			slices.Sort(unknown)
 			return nil, fmt.Errorf("unknown top-level key(s) %s next to \"taskDefinition\" (want only \"taskDefinition\" and \"tags\")", strings.Join(unknown, ", "))
 		}
+		var ok bool
 		td, ok = raw.(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("\"taskDefinition\": want an object, found %s", jsonType(raw))
 		}
-		if _, ok := td["tags"]; ok {
-			return nil, fmt.Errorf("unknown key \"taskDefinition.tags\" (tags go next to \"taskDefinition\")")
-		}
 		tags = m["tags"]
+		// Some tools write the tags inside "taskDefinition"; an empty or
+		// null list there is no tags.
+		if inner, ok := td["tags"]; ok {
+			if l, isList := inner.([]any); inner != nil && (!isList || len(l) > 0) {
+				if outer, _ := tags.([]any); len(outer) > 0 {
+					return nil, errors.New(`"taskDefinition.tags" and "tags" both hold tags: give them in one place`)
+				}
+				tags = inner
+			}
+		}
 	}
 	out := make(map[string]any, len(td)+1)
 	for k, v := range td {
-		if slices.Contains(ReadOnlyKeys(), k) {
+		if slices.Contains(ReadOnlyKeys(), k) || described && k == "tags" {
 			continue
 		}
 		out[k] = v

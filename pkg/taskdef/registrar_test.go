@@ -226,3 +226,38 @@ func TestRegisterDescribeErrorIsNotNotFound(t *testing.T) {
 		t.Errorf("have %v, want the AccessDeniedException", err)
 	}
 }
+
+// A task definition file that gives a value equal to ECS's default, or
+// leaves out one that ECS fills in when describing, registers once: the
+// second deploy of the same file reuses the revision.
+func TestRegisterDefaultsReuse(t *testing.T) {
+	t.Parallel()
+	client := motoECS(t)
+	files := []struct{ name, body string }{
+		{"fault injection off", `{"family":"%s","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","enableFaultInjection":false,
+			"containerDefinitions":[{"name":"web","image":"nginx","portMappings":[{"containerPort":80}]}]}`},
+		{"no network mode", `{"family":"%s","containerDefinitions":[{"name":"web","image":"nginx","memory":128,"portMappings":[{"containerPort":80}]}]}`},
+		{"bridge, dynamic host port", `{"family":"%s","networkMode":"bridge","containerDefinitions":[{"name":"web","image":"nginx","memory":128,"cpu":0,"portMappings":[{"containerPort":80,"hostPort":0}]}]}`},
+		{"described shape with empty tags inside", `{"taskDefinition":{"family":"%s","networkMode":"bridge","containerDefinitions":[{"name":"web","image":"nginx","memory":128}],"tags":[]}}`},
+	}
+	for _, f := range files {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			counting := &countingAPI{api: client}
+			r := NewRegistrar(counting, nil)
+			fam := family(t)
+			for i := range 2 {
+				in, err := Parse(fmt.Appendf(nil, f.body, fam))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := r.Register(t.Context(), in); err != nil {
+					t.Fatalf("deploy %d: %v", i+1, err)
+				}
+			}
+			if have := counting.Registers(); have != 1 {
+				t.Errorf("RegisterTaskDefinition calls for two deploys of one file: have %d, want 1", have)
+			}
+		})
+	}
+}

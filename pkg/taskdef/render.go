@@ -27,7 +27,8 @@ type Overrides struct {
 	// Environment maps a container to variables to set or replace.
 	Environment map[string]map[string]string
 	// Secrets maps a container to secrets to set or replace: variable name
-	// to the ARN of a Secrets Manager secret or SSM parameter (valueFrom).
+	// to the ARN of a Secrets Manager secret or SSM parameter, or the name
+	// of an SSM parameter in the task's region (valueFrom).
 	Secrets map[string]map[string]string
 }
 
@@ -37,6 +38,14 @@ var containerName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 // secretARN matches Secrets Manager and SSM Parameter Store ARNs in any
 // partition.
 var secretARN = regexp.MustCompile(`^arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]*:[0-9]*:.+`)
+
+// parameterName matches an SSM Parameter Store name, with or without a
+// leading "/": levels of letters, digits, '_', '.' and '-' separated by
+// single slashes. ECS takes the name of a parameter in the task's region.
+var parameterName = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+
+// maxParameterName is the longest SSM parameter name (ARN prefix excluded).
+const maxParameterName = 2048
 
 // ParseImages parses "container=image" lines. Blank lines are skipped;
 // every bad line is reported (errors.Join), each naming its line number.
@@ -75,14 +84,26 @@ func ParseEnvironment(lines []string) (map[string]map[string]string, error) {
 	return parseKeyed(lines, "container:KEY=VALUE", func(string) string { return "" })
 }
 
-// ParseSecrets parses "container:KEY=ARN" lines, where ARN is a Secrets
-// Manager secret (arn:aws:secretsmanager:…, optionally with a JSON key and
-// version suffix) or an SSM parameter (arn:aws:ssm:…). Blank lines are
-// skipped; every bad line is reported, each naming its line number.
+// ParseSecrets parses "container:KEY=VALUE_FROM" lines, where VALUE_FROM is
+// a Secrets Manager secret ARN (arn:aws:secretsmanager:…, optionally with a
+// JSON key and version suffix), an SSM parameter ARN (arn:aws:ssm:…) or the
+// name of an SSM parameter in the task's region (/prod/db-password, with or
+// without the leading slash), as ECS takes them. Blank lines are skipped;
+// every bad line is reported, each naming its line number.
 func ParseSecrets(lines []string) (map[string]map[string]string, error) {
-	return parseKeyed(lines, "container:KEY=arn:aws:secretsmanager:… or arn:aws:ssm:…", func(v string) string {
-		if !secretARN.MatchString(v) {
-			return fmt.Sprintf("want a Secrets Manager or SSM parameter ARN after \"=\", found %q", v)
+	return parseKeyed(lines, "container:KEY=arn:aws:secretsmanager:…, arn:aws:ssm:… or /ssm/parameter-name", func(v string) string {
+		const want = `want a Secrets Manager or SSM parameter ARN, or an SSM parameter name (/path/name), after "="`
+		switch {
+		case v == "":
+			return want + ", found nothing"
+		case strings.HasPrefix(v, "arn:"):
+			if !secretARN.MatchString(v) {
+				return fmt.Sprintf("%s, found %q (an ARN of neither service)", want, v)
+			}
+		case len(v) > maxParameterName:
+			return fmt.Sprintf("%s, found a name of %d characters (at most %d)", want, len(v), maxParameterName)
+		case !parameterName.MatchString(v):
+			return fmt.Sprintf("%s, found %q (a name has letters, digits, '_', '.', '-' and single '/' between levels)", want, v)
 		}
 		return ""
 	})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,6 +92,37 @@ func TestParseShapes(t *testing.T) {
 	}
 }
 
+// Tags inside "taskDefinition" (as some tools write the described shape)
+// are the task definition's tags; an empty list is no tags.
+func TestParseTagsInsideTaskDefinition(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     []string // key=value
+	}{
+		{"empty inside", `{"taskDefinition":{"family":"web","containerDefinitions":[{"name":"web","image":"nginx"}],"tags":[]}}`, nil},
+		{"empty inside, some next to it", `{"taskDefinition":{"family":"web","containerDefinitions":[{"name":"web","image":"nginx"}],"tags":[]},"tags":[{"key":"team","value":"a"}]}`, []string{"team=a"}},
+		{"some inside", `{"taskDefinition":{"family":"web","containerDefinitions":[{"name":"web","image":"nginx"}],"tags":[{"key":"team","value":"a"}]},"tags":[]}`, []string{"team=a"}},
+		{"null inside", `{"taskDefinition":{"family":"web","containerDefinitions":[{"name":"web","image":"nginx"}],"tags":null}}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in, err := Parse([]byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var have []string
+			for _, tag := range in.Tags {
+				have = append(have, aws.ToString(tag.Key)+"="+aws.ToString(tag.Value))
+			}
+			if !slices.Equal(have, tt.want) {
+				t.Errorf("tags: have %q, want %q", have, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseBothShapesEqual(t *testing.T) {
 	t.Parallel()
 	described, register := parseFile(t, "described.json"), parseFile(t, "register.json")
@@ -130,6 +162,11 @@ func TestParseErrors(t *testing.T) {
 		{"described with extra top-level key", `{"taskDefinition":{"family":"web"},"tagz":[]}`, []string{`"tagz"`}},
 		{"taskDefinition not an object", `{"taskDefinition":[]}`, []string{`"taskDefinition": want an object, found a list`}},
 		{"not JSON", `{"family":`, []string{"parsing task definition"}},
+		{"syntax error names line and column", "{\n  \"family\": \"web\",\n  \"cpu\": \"256\",,\n}", []string{"line 3, column 16: invalid character ',' looking for beginning of object key string"}},
+		{"syntax error after multi-byte text", "{\"family\": \"wéb\"\n \"cpu\"}", []string{"line 2, column 2: invalid character '\"' after object key:value pair"}},
+		{"truncated file names its end", "{\n  \"family\": \"web\",\n", []string{"line 3, column 1: unexpected end of JSON input"}},
+		{"tags inside and next to taskDefinition", `{"taskDefinition":{"family":"web","containerDefinitions":[{"name":"web","image":"nginx"}],"tags":[{"key":"a","value":"1"}]},"tags":[{"key":"b","value":"2"}]}`,
+			[]string{`"taskDefinition.tags" and "tags" both hold tags`}},
 		{"trailing data", `{"family":"web"} {}`, []string{"unexpected data"}},
 		{"wrong type in map", `{"family":"web","containerDefinitions":[{"name":"web","dockerLabels":{"a":1}}]}`, []string{`"containerDefinitions[0].dockerLabels[\"a\"]": want a string, found 1`}},
 		{"empty object", `{}`, []string{`"family": want the task definition family, found none`, `"containerDefinitions": want at least one container, found none`}},
@@ -253,9 +290,15 @@ func TestLineParsers(t *testing.T) {
 	}{
 		{"ok", []string{"web:DB=" + sm, "web:API_KEY=" + ssm, "web:GOV=arn:aws-us-gov:ssm:us-gov-west-1:123456789012:parameter/p"}, map[string]map[string]string{
 			"web": {"DB": sm, "API_KEY": ssm, "GOV": "arn:aws-us-gov:ssm:us-gov-west-1:123456789012:parameter/p"}}, nil},
-		{"not an ARN", []string{"web:DB=plain"}, nil, []string{`want a Secrets Manager or SSM parameter ARN after "=", found "plain"`}},
-		{"other service", []string{"web:DB=arn:aws:s3:::bucket/key"}, nil, []string{`found "arn:aws:s3:::bucket/key"`}},
-		{"empty", []string{"web:DB="}, nil, []string{`found ""`}},
+		{"SSM parameter names", []string{"web:DB=/prod/db-password", "web:PLAIN=plain", "web:NESTED=prod/api_key.v2", "web:REF=/aws/reference/secretsmanager/db"}, map[string]map[string]string{
+			"web": {"DB": "/prod/db-password", "PLAIN": "plain", "NESTED": "prod/api_key.v2", "REF": "/aws/reference/secretsmanager/db"}}, nil},
+		{"other service", []string{"web:DB=arn:aws:s3:::bucket/key"}, nil, []string{`want a Secrets Manager or SSM parameter ARN, or an SSM parameter name (/path/name), after "=", found "arn:aws:s3:::bucket/key"`}},
+		{"space in a name", []string{"web:DB=prod db"}, nil, []string{`found "prod db"`}},
+		{"empty path level", []string{"web:DB=/prod//db"}, nil, []string{`found "/prod//db"`}},
+		{"trailing slash", []string{"web:DB=/prod/"}, nil, []string{`found "/prod/"`}},
+		{"other characters", []string{"web:DB=$(cat /etc/passwd)"}, nil, []string{`found "$(cat /etc/passwd)"`}},
+		{"too long", []string{"web:DB=/" + strings.Repeat("a", 2048)}, nil, []string{"found a name of 2049 characters (at most 2048)"}},
+		{"empty", []string{"web:DB="}, nil, []string{`found nothing`}},
 		{"empty key", []string{"web:=" + ssm}, nil, []string{"want a variable name"}},
 		{"no colon", []string{"web"}, nil, []string{`found no ":"`}},
 	}
@@ -400,6 +443,9 @@ func TestEqualDefaults(t *testing.T) {
 			[]string{`+      "essential": false,`}},
 		{"bridge host port is not defaulted", func(in *ecs.RegisterTaskDefinitionInput) { in.NetworkMode = types.NetworkModeBridge }, false,
 			[]string{`-          "hostPort": 80,`, `+  "networkMode": "bridge"`}},
+		{"fault injection off is ECS's default", func(in *ecs.RegisterTaskDefinitionInput) { in.EnableFaultInjection = aws.Bool(false) }, true, nil},
+		{"fault injection on", func(in *ecs.RegisterTaskDefinitionInput) { in.EnableFaultInjection = aws.Bool(true) }, false,
+			[]string{`+  "enableFaultInjection": true,`}},
 		{"env value", func(in *ecs.RegisterTaskDefinitionInput) {
 			in.ContainerDefinitions[0].Environment[0].Value = aws.String("x")
 		}, false, []string{`-          "value": "2"`, `+          "value": "x"`}},
@@ -423,6 +469,45 @@ func TestEqualDefaults(t *testing.T) {
 			for _, w := range tt.diff {
 				if !strings.Contains(d, w+"\n") {
 					t.Errorf("diff:\n%s\nwant it to contain the line %s", d, w)
+				}
+			}
+		})
+	}
+}
+
+// The defaults that depend on the network mode: none given is bridge, and
+// in bridge mode a host port of 0 (dynamic) is no host port.
+func TestEqualNetworkModeDefaults(t *testing.T) {
+	t.Parallel()
+	td := func(mode types.NetworkMode, hostPort *int32, faultInjection *bool) *ecs.RegisterTaskDefinitionInput {
+		return &ecs.RegisterTaskDefinitionInput{
+			Family: aws.String("f"), NetworkMode: mode, EnableFaultInjection: faultInjection,
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx"), Memory: aws.Int32(128),
+				PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(80), HostPort: hostPort}}}},
+		}
+	}
+	tests := []struct {
+		name  string
+		a, b  *ecs.RegisterTaskDefinitionInput
+		equal bool
+	}{
+		{"none is bridge", td("", nil, nil), td(types.NetworkModeBridge, nil, aws.Bool(false)), true},
+		{"bridge host port 0 is dynamic", td(types.NetworkModeBridge, aws.Int32(0), nil), td("", nil, nil), true},
+		{"bridge host port 8080 is not", td(types.NetworkModeBridge, aws.Int32(8080), nil), td("", nil, nil), false},
+		{"none is not awsvpc", td("", nil, nil), td(types.NetworkModeAwsvpc, nil, nil), false},
+		{"none is not host", td("", nil, nil), td(types.NetworkModeHost, nil, nil), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, pair := range [][2]*ecs.RegisterTaskDefinitionInput{{tt.a, tt.b}, {tt.b, tt.a}} {
+				eq, err := Equal(pair[0], pair[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if eq != tt.equal {
+					d, _ := Diff(pair[0], pair[1])
+					t.Errorf("Equal: have %v, want %v; diff:\n%s", eq, tt.equal, d)
 				}
 			}
 		})
