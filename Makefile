@@ -64,20 +64,26 @@ actionlint:
 	$(TOOLS) actionlint .github/workflows/*.yml examples/workflows/*.yml
 	@if command -v shellcheck >/dev/null 2>&1; then shellcheck .github/scripts/*.sh; fi
 
-# Unit and integration tests against one private moto_server that
-# internal/devstack starts (and installs if missing) and stops afterwards.
+# Unit, integration and end-to-end tests against one private moto_server
+# that internal/devstack starts (and installs if missing) and stops
+# afterwards, with a Docker engine answering (-engine: the one running, or
+# dockerd started, docker.io installed as root, and stopped afterwards).
+# internal/e2e runs the release image under act on that engine.
 .PHONY: unit
 unit:
-	$(DEVSTACK) exec -- $(GO) test -race -count=1 -timeout 8m ./...
+	$(DEVSTACK) exec -engine -- $(GO) test -race -count=1 -timeout 30m ./...
 
 # Node tools (gitlab-ci-local, pinned in tools/package-lock.json) and rsync,
-# which it needs, for the GitLab component tests.
+# which it needs, for the GitLab component tests; Debian's busybox-static,
+# the utilities of the end-to-end suite's job image; act, built once.
 .PHONY: tools
 tools:
 	@[ -x tools/node_modules/.bin/gitlab-ci-local ] || npm ci --prefix tools --no-audit --no-fund
-	@command -v rsync >/dev/null 2>&1 || \
-		{ DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null; }
+	@missing=""; command -v rsync >/dev/null 2>&1 || missing="$$missing rsync"; \
+		command -v busybox >/dev/null 2>&1 || missing="$$missing busybox-static"; \
+		[ -z "$$missing" ] || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
+	@$(TOOLS) -n act >/dev/null
 
 # cfn-lint is a pip tool (preinstalled on the project's machines, installed
 # by CI); where it is missing the template is not linted and this says so.

@@ -1,0 +1,55 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBrokenPinFails: the suite catches a release whose action.yml does
+// not match what the workflows pass. A copy of the pinned release with one
+// input renamed in one action.yml must fail the run that uses it and leave
+// the listener as it was, where the real release passes
+// (TestRedirectTrafficDispatch).
+func TestBrokenPinFails(t *testing.T) {
+	r := need(t)
+	s := newStack(t)
+	broken := t.TempDir()
+	if out, err := run(t.Context(), "", gitEnv(), "git", "clone", "-q", r.pinned, broken); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	p := filepath.Join(broken, "actions", "redirect-traffic", "action.yml")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\n  preset:\n") {
+		t.Fatalf("%s declares no input preset", p)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(b), "\n  preset:\n", "\n  weights-preset:\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := appRepo(t, "main", map[string]string{
+		".github/workflows/redirect.yml": readRepoFile(t, r, "examples/workflows/redirect-traffic-dispatch.yml"),
+	})
+	res := r.act(t, actRun{dir: dir, event: "workflow_dispatch", workflow: ".github/workflows/redirect.yml", pinned: broken,
+		inputs: map[string]string{"environment": "production", "preset": "blue-80"},
+		vars: map[string]string{
+			"AWS_REGION": "us-east-1", "DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/ferry-deploy",
+			"LISTENER_ARNS": s.Outputs["ListenerArn"], "BLUE_TARGET_GROUP": s.Outputs["BlueTargetGroupArn"],
+			"GREEN_TARGET_GROUP": s.Outputs["GreenTargetGroupArn"],
+		},
+		env: s.env(),
+	})
+	if res.err == nil {
+		t.Fatalf("the run with a renamed input passed; want it to fail\n%s", tailLines(res.log, 40))
+	}
+	w, err := s.Weights(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Blue != 100 || w.Green != 0 {
+		t.Errorf("weights moved to %d/%d with a broken pin; want 100/0 untouched", w.Blue, w.Green)
+	}
+}
