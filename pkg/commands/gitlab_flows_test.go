@@ -240,7 +240,7 @@ TEST_IMAGE_TAR: `+dockerSave(t, img)+`
 			t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
 		}
 		wantJobs(t, out, "image-build", "ferry-test", "ferry-build", "ferry-staging", "ferry-production")
-		wantImage := reg.Host + "/" + repo + "@" + want
+		wantImage := motoRegistry + "/" + repo + "@" + want
 		for _, svc := range []string{"staging-web", "production-web"} {
 			if have := f.webImage(t, svc); have != wantImage {
 				t.Errorf("%s runs %s, want %s", svc, have, wantImage)
@@ -327,7 +327,7 @@ ECS_SERVICES:
 		}
 		return out
 	}
-	image := func(digest string) string { return reg.Host + "/" + repo + "@" + digest }
+	image := func(digest string) string { return motoRegistry + "/" + repo + "@" + digest }
 	digestIn := func(t *testing.T, svc string) string {
 		t.Helper()
 		_, d, ok := strings.Cut(f.webImage(t, svc), "@")
