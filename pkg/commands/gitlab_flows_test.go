@@ -246,8 +246,12 @@ TEST_IMAGE_TAR: `+dockerSave(t, img)+`
 				t.Errorf("%s runs %s, want %s", svc, have, wantImage)
 			}
 		}
-		if have, err := remoteDigest(t, reg, repo+":main"); err != nil || have != want {
-			t.Errorf("tag main: want %s, have %s (%v)", want, have, err)
+		short := "sha-" + gitIn(t, dir, "rev-parse", "--short=7", "HEAD")
+		if have, err := remoteDigest(t, reg, repo+":"+short); err != nil || have != want {
+			t.Errorf("tag %s: want %s, have %s (%v)", short, want, have, err)
+		}
+		if _, err := remoteDigest(t, reg, repo+":main"); err == nil {
+			t.Errorf("tag main pushed: a branch tag moves, which IMMUTABLE repositories refuse")
 		}
 		if strings.Contains(out, webhookSecret) {
 			t.Errorf("the webhook URL reached the job log:\n%s", out)
