@@ -88,6 +88,12 @@ type ruleJob struct {
 	Uses        string    `yaml:"uses"`
 	Permissions yaml.Node `yaml:"permissions"`
 	Secrets     yaml.Node `yaml:"secrets"`
+	Steps       []struct {
+		Name            string         `yaml:"name"`
+		Uses            string         `yaml:"uses"`
+		With            map[string]any `yaml:"with"`
+		ContinueOnError any            `yaml:"continue-on-error"`
+	} `yaml:"steps"`
 }
 
 type ruleWorkflow struct {
@@ -356,5 +362,63 @@ func TestWorkflowLoadRulesCatch(t *testing.T) {
 				t.Errorf("want %d problems:\n%s\nhave %d:\n%s", len(tt.want), strings.Join(tt.want, "\n"), len(have), strings.Join(have, "\n"))
 			}
 		})
+	}
+}
+
+// checkFlowSteps returns what the reusable flows' steps must not do: a
+// notify step that can stop a deploy (a notification only reports; even
+// its bad input, exit 2, must not abort what it reports on), a site sync
+// without the prefix CloudFront serves (SITE_PREFIX), or a push with the
+// default tags (the branch tag moves, which IMMUTABLE repositories refuse).
+func checkFlowSteps(ws map[string]*ruleWorkflow) []string {
+	var out []string
+	for _, path := range slices.Sorted(maps.Keys(ws)) {
+		if _, reusable := ws[path].On["workflow_call"]; !reusable {
+			continue
+		}
+		for _, name := range slices.Sorted(maps.Keys(ws[path].Jobs)) {
+			for i, step := range ws[path].Jobs[name].Steps {
+				m := ownAction.FindStringSubmatch(step.Uses)
+				if m == nil {
+					continue
+				}
+				where := fmt.Sprintf("%s: job %s step %d (%s)", path, name, i+1, step.Name)
+				switch m[1] {
+				case "notify":
+					if step.ContinueOnError != true {
+						out = append(out, where+": a notify step without continue-on-error: true can stop the deploy")
+					}
+				case "sync-s3-cloudfront":
+					if _, ok := step.With["prefix"]; !ok {
+						out = append(out, where+": the site sync passes no prefix (SITE_PREFIX)")
+					}
+				case "build-push-ecr":
+					if _, ok := step.With["tags"]; !ok {
+						out = append(out, where+": a push with the default tags (the branch tag moves)")
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestWorkflowFlowSteps: the flows' steps as checkFlowSteps wants them; the
+// fixture of the flows as they were shows each rule catching.
+func TestWorkflowFlowSteps(t *testing.T) {
+	t.Parallel()
+	for _, p := range checkFlowSteps(loadRuleWorkflows(t, actiontest.Root(t))) {
+		t.Error(p)
+	}
+	have := checkFlowSteps(loadRuleWorkflows(t, filepath.Join("testdata", "workflow-rules", "github-flow-v1")))
+	want := []string{
+		".github/workflows/deploy-environment.yml: job deploy step 2 (Notify start): a notify step without continue-on-error: true can stop the deploy",
+		".github/workflows/deploy-environment.yml: job deploy step 3 (Promote the image): a push with the default tags (the branch tag moves)",
+		".github/workflows/deploy-environment.yml: job deploy step 6 (Sync the static site): the site sync passes no prefix (SITE_PREFIX)",
+		".github/workflows/deploy-environment.yml: job deploy step 7 (Notify result): a notify step without continue-on-error: true can stop the deploy",
+		".github/workflows/github-flow.yml: job build step 4 (Push to ECR): a push with the default tags (the branch tag moves)",
+	}
+	if !slices.Equal(have, want) {
+		t.Errorf("fixture github-flow-v1: want\n%s\nhave\n%s", strings.Join(want, "\n"), strings.Join(have, "\n"))
 	}
 }
