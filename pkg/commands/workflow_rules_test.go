@@ -304,7 +304,7 @@ func TestWorkflowLoadRulesCatch(t *testing.T) {
 		{
 			name: "nested through two levels, write-all and read-all",
 			files: map[string]string{
-				"examples/workflows/root.yml": "on:\n  push:\npermissions: read-all\njobs:\n  a:\n    uses: ferry-ci/ferry/.github/workflows/middle.yml@v1\n",
+				"examples/workflows/root.yml":  "on:\n  push:\npermissions: read-all\njobs:\n  a:\n    uses: ferry-ci/ferry/.github/workflows/middle.yml@v1\n",
 				".github/workflows/middle.yml": "on:\n  workflow_call:\njobs:\n  b:\n    uses: ./.github/workflows/called.yml\n",
 				called:                         "on:\n  workflow_call:\npermissions: write-all\njobs:\n  c:\n    runs-on: x\n    permissions:\n      contents: read\n  d:\n    runs-on: x\n",
 			},
@@ -335,7 +335,7 @@ func TestWorkflowLoadRulesCatch(t *testing.T) {
 		{
 			name: "undeclared secrets need inherit, through a nested inherit",
 			files: map[string]string{
-				"examples/workflows/root.yml": "on:\n  push:\npermissions: {}\njobs:\n  a:\n    uses: ./.github/workflows/middle.yml\n    secrets:\n      declared: x\n",
+				"examples/workflows/root.yml":  "on:\n  push:\npermissions: {}\njobs:\n  a:\n    uses: ./.github/workflows/middle.yml\n    secrets:\n      declared: x\n",
 				".github/workflows/middle.yml": "on:\n  workflow_call:\n    secrets:\n      declared:\n        required: false\njobs:\n  b:\n    uses: ./.github/workflows/called.yml\n    secrets: inherit\n",
 				called:                         "on:\n  workflow_call:\njobs:\n  c:\n    runs-on: x\n    steps:\n      - run: echo ${{ secrets.TOKEN }} ${{ secrets.GITHUB_TOKEN }}\n",
 			},
