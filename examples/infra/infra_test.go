@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -296,6 +297,11 @@ func TestReferenceStackOnMoto(t *testing.T) {
 		}
 		if have := aws.ToString(out.Repositories[0].RepositoryUri); have != outputs["RepositoryUri"] {
 			t.Errorf("repository URI: want %q (output), have %q", outputs["RepositoryUri"], have)
+		}
+		// The flows promote by digest and tag each commit once: a tag,
+		// once written, names those bytes for good.
+		if have := out.Repositories[0].ImageTagMutability; have != ecrtypes.ImageTagMutabilityImmutable {
+			t.Errorf("repository tags: want IMMUTABLE, have %q", have)
 		}
 	})
 

@@ -48,7 +48,7 @@ func buildPushECR() Command {
 		{Name: "tag-mutability-exclusions", Kind: action.List, Description: "With MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION: 1 to 5 wildcard filters of the tags excepted from tag-mutability, e.g. latest,dev-* (applied when creating the repository)."},
 		{Name: "lifecycle-keep", Kind: action.Int, Default: "0", Description: "Keep only the newest N images with a lifecycle policy; 0 leaves the policy alone."},
 		{Name: "registry-account-id", Description: "Account ID of the registry, for cross-account pushes. Default: the caller's account."},
-		{Name: "registry-endpoint", Description: "Registry host[:port] to use instead of the ECR host, for private endpoints and tests."},
+		{Name: "registry-endpoint", Description: "Registry host[:port] the bytes go to instead of the ECR host, for private endpoints and tests. The outputs still name the ECR host (what ECS pulls); a source image on an ECR host of the region is read through it too."},
 		{Name: "jobs", Kind: action.Int, Default: "4", Description: "Parallel blob uploads."},
 	}
 	return Command{
@@ -229,6 +229,9 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 	}
 	ctx, cfg, opts, timeout := run.ctx, run.cfg, run.opts, run.timeout
 	log := rt.Logger()
+	if plan.source == "source-image" || plan.source == "base-image" {
+		plan.ref = throughEndpoint(plan.ref, plan.endpoint, cfg.Region)
+	}
 	client := ferryecr.New(ecr.NewFromConfig(cfg), ferryecr.Options{Logger: log, OnSecret: rt.Mask})
 	keychain := client.Keychain(ferryecr.KeychainOptions{
 		RegistryEndpoint: plan.endpoint,
@@ -266,13 +269,18 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 	}
 	log.Info("repository", "uri", repo.URI, "created", repo.Created, "tag-mutability", repo.TagMutability,
 		"exclusions", strings.Join(repo.TagMutabilityExclusions, ","), "lifecycle-changed", repo.LifecycleChanged)
-	host, repoPath, _ := strings.Cut(repo.URI, "/")
-	if plan.endpoint != "" {
-		host = plan.endpoint
-	}
-	target, err := name.NewRepository(host+"/"+repoPath, name.WeakValidation)
+	// The outputs name the repository as ECS and everyone else pulls it, by
+	// its ECR URI; registry-endpoint only changes where the bytes go.
+	named, err := name.NewRepository(repo.URI, name.WeakValidation)
 	if err != nil {
-		return fmt.Errorf("repository URI %q: %w", host+"/"+repoPath, err)
+		return fmt.Errorf("repository URI %q: %w", repo.URI, err)
+	}
+	target := named
+	if plan.endpoint != "" {
+		_, repoPath, _ := strings.Cut(repo.URI, "/")
+		if target, err = name.NewRepository(plan.endpoint+"/"+repoPath, name.WeakValidation); err != nil {
+			return fmt.Errorf("repository %q at registry-endpoint %q: %w", repoPath, plan.endpoint, err)
+		}
 	}
 
 	end = rt.Group("Push to " + target.String())
@@ -287,9 +295,9 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 	log.Info("pushed", "digest", res.Digest.String(), "written", strings.Join(res.Written, ","), "unchanged", strings.Join(res.Unchanged, ","),
 		"blobs-uploaded", res.Blobs.Uploaded, "blobs-existing", res.Blobs.Existing, "blobs-mounted", res.Blobs.Mounted, "bytes-uploaded", res.BytesUploaded)
 
-	uri := target.String()
+	uri := named.String()
 	if err := rt.SetOutputs(
-		[2]string{"registry", target.RegistryStr()},
+		[2]string{"registry", named.RegistryStr()},
 		[2]string{"image", uri + ":" + plan.tags[0]},
 		[2]string{"digest", res.Digest.String()},
 		[2]string{"image-uri", uri + "@" + res.Digest.String()},
@@ -298,6 +306,28 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 		return err
 	}
 	return rt.Summary(pushSummary(plan, uri, res))
+}
+
+// throughEndpoint is where a source image is read from: with a
+// registry-endpoint, an image named by an ECR registry of the region (the
+// target's own, as build-push-ecr's outputs name it) is read through the
+// endpoint, as the push goes; any other reference is left as it is.
+func throughEndpoint(ref name.Reference, endpoint, region string) name.Reference {
+	if endpoint == "" || ref == nil {
+		return ref
+	}
+	if _, r, ok := ferryecr.ParseRegistryHost(ref.Context().RegistryStr()); !ok || r != region {
+		return ref
+	}
+	sep := ":"
+	if _, ok := ref.(name.Digest); ok {
+		sep = "@"
+	}
+	moved, err := name.ParseReference(endpoint+"/"+ref.Context().RepositoryStr()+sep+ref.Identifier(), name.WeakValidation)
+	if err != nil {
+		return ref
+	}
+	return moved
 }
 
 // knownRegistryHost is the target registry's host when it is known before

@@ -39,6 +39,10 @@ import (
 // GetAuthorizationToken returns for account 123456789012.
 const ecrPassword = "123456789012-auth-token"
 
+// motoRegistry is the ECR host of moto's account: what the outputs name,
+// whatever registry-endpoint the bytes go to.
+const motoRegistry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
 var repoSeq atomic.Int64
 
 // uniqueRepo names a repository no other test uses: moto may be shared.
@@ -145,10 +149,10 @@ func TestBuildPushECRGitHub(t *testing.T) {
 	}
 	digest := digestOf(t, img)
 	want := map[string]string{
-		"registry":  reg.Host,
+		"registry":  motoRegistry,
 		"digest":    digest,
-		"image":     reg.Host + "/" + repo + ":sha-0123456",
-		"image-uri": reg.Host + "/" + repo + "@" + digest,
+		"image":     motoRegistry + "/" + repo + ":sha-0123456",
+		"image-uri": motoRegistry + "/" + repo + "@" + digest,
 		"tags":      "sha-0123456,1.2.3,1.2,1",
 	}
 	for k, v := range want {
@@ -527,5 +531,53 @@ func TestBuildPushECRExclusions(t *testing.T) {
 				t.Errorf("repository: want one exclusion filter, have %+v", r.ImageTagMutabilityExclusionFilters)
 			}
 		})
+	}
+}
+
+// TestBuildPushECRRegistryEndpoint: registry-endpoint changes where the
+// bytes go, never the name: image-uri is the ECR URI a task definition
+// names (what ECS pulls), and a source image named by that ECR host is read
+// through the endpoint too, so a promotion written for AWS runs unchanged
+// against a stand-in registry.
+func TestBuildPushECRRegistryEndpoint(t *testing.T) {
+	t.Parallel()
+	endpoint := moto.ForTest(t)
+	reg := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
+	img := randomImage(t, 2)
+	digest := digestOf(t, img)
+	repo := uniqueRepo("endpoint")
+	env := merge(staticKeys(), map[string]string{"GITHUB_SHA": "89abcdef0123456789abcdef0123456789abcdef"})
+
+	res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{
+		Action: "build-push-ecr",
+		With: map[string]string{"repository": repo, "oci-layout": ociLayout(t, img), "tags": "sha-89abcde",
+			"aws-region": "us-east-1", "aws-endpoint-url": endpoint},
+		Env: merge(env, map[string]string{"FERRY_REGISTRY_ENDPOINT": reg.Host}),
+	})
+	if res.Code != 0 {
+		t.Fatalf("push: exit code: want 0, have %d\n%s", res.Code, res.Stderr)
+	}
+	wantOutputs(t, res, map[string]string{"registry": motoRegistry, "image-uri": motoRegistry + "/" + repo + "@" + digest,
+		"image": motoRegistry + "/" + repo + ":sha-89abcde"})
+	if have, err := remoteDigest(t, reg, repo+":sha-89abcde"); err != nil || have != digest {
+		t.Errorf("tag sha-89abcde at the endpoint: want %s, have %s (%v)", digest, have, err)
+	}
+
+	// Promote by the ECR name of the tag, as gitflow does on main.
+	res = actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{
+		Action: "build-push-ecr",
+		With: map[string]string{"repository": repo, "source-image": motoRegistry + "/" + repo + ":sha-89abcde", "tags": "1.0.0",
+			"registry-endpoint": reg.Host, "aws-region": "us-east-1", "aws-endpoint-url": endpoint},
+		Env: env,
+	})
+	if res.Code != 0 {
+		t.Fatalf("promote: exit code: want 0, have %d\n%s", res.Code, res.Stderr)
+	}
+	wantOutputs(t, res, map[string]string{"digest": digest, "image-uri": motoRegistry + "/" + repo + "@" + digest})
+	if have, err := remoteDigest(t, reg, repo+":1.0.0"); err != nil || have != digest {
+		t.Errorf("tag 1.0.0 at the endpoint: want %s, have %s (%v)", digest, have, err)
+	}
+	if strings.Contains(res.Outputs["image-uri"], reg.Host) {
+		t.Errorf("image-uri names the endpoint: %s", res.Outputs["image-uri"])
 	}
 }

@@ -240,14 +240,18 @@ TEST_IMAGE_TAR: `+dockerSave(t, img)+`
 			t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
 		}
 		wantJobs(t, out, "image-build", "ferry-test", "ferry-build", "ferry-staging", "ferry-production")
-		wantImage := reg.Host + "/" + repo + "@" + want
+		wantImage := motoRegistry + "/" + repo + "@" + want
 		for _, svc := range []string{"staging-web", "production-web"} {
 			if have := f.webImage(t, svc); have != wantImage {
 				t.Errorf("%s runs %s, want %s", svc, have, wantImage)
 			}
 		}
-		if have, err := remoteDigest(t, reg, repo+":main"); err != nil || have != want {
-			t.Errorf("tag main: want %s, have %s (%v)", want, have, err)
+		short := "sha-" + gitIn(t, dir, "rev-parse", "--short=7", "HEAD")
+		if have, err := remoteDigest(t, reg, repo+":"+short); err != nil || have != want {
+			t.Errorf("tag %s: want %s, have %s (%v)", short, want, have, err)
+		}
+		if _, err := remoteDigest(t, reg, repo+":main"); err == nil {
+			t.Errorf("tag main pushed: a branch tag moves, which IMMUTABLE repositories refuse")
 		}
 		if strings.Contains(out, webhookSecret) {
 			t.Errorf("the webhook URL reached the job log:\n%s", out)
@@ -327,7 +331,7 @@ ECS_SERVICES:
 		}
 		return out
 	}
-	image := func(digest string) string { return reg.Host + "/" + repo + "@" + digest }
+	image := func(digest string) string { return motoRegistry + "/" + repo + "@" + digest }
 	digestIn := func(t *testing.T, svc string) string {
 		t.Helper()
 		_, d, ok := strings.Cut(f.webImage(t, svc), "@")

@@ -331,7 +331,7 @@ check:
 		t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
 	}
 	wantJobs(t, out, "ferry-build-push-ecr", "ferry-deploy-ecs", "check")
-	if want, have := reg.Host+"/"+repo+"@"+digestOf(t, img), f.webImage(t, f.service); have != want {
+	if want, have := motoRegistry+"/"+repo+"@"+digestOf(t, img), f.webImage(t, f.service); have != want {
 		t.Errorf("service runs %s, want %s", have, want)
 	}
 }

@@ -528,13 +528,16 @@ func TestNotifyGitHubEvents(t *testing.T) {
 		pr       int
 		sha      string
 		message  string
-		comments int // GitHub requests
+		comments int    // GitHub requests
+		prInput  string // the pull-request input, when given
 	}{
-		{"push", `{"head_commit":{"message":"ship \"it\"\n\nbody"}}`, 0, "1111111111111111111111111111111111111111", "ship \"it\"\n\nbody", 0},
-		{"pull_request", `{"pull_request":{"number":7,"head":{"sha":"abcdef0123456789abcdef0123456789abcdef01"}}}`, 7, "abcdef0123456789abcdef0123456789abcdef01", "", 3},
-		{"issue_comment on a pull request", `{"issue":{"number":7,"pull_request":{"url":"x"}}}`, 7, "1111111111111111111111111111111111111111", "", 3},
-		{"issue_comment on an issue", `{"issue":{"number":8}}`, 0, "1111111111111111111111111111111111111111", "", 0},
-		{"no event file", "", 0, "1111111111111111111111111111111111111111", "", 0},
+		{"push", `{"head_commit":{"message":"ship \"it\"\n\nbody"}}`, 0, "1111111111111111111111111111111111111111", "ship \"it\"\n\nbody", 0, ""},
+		{"pull_request", `{"pull_request":{"number":7,"head":{"sha":"abcdef0123456789abcdef0123456789abcdef01"}}}`, 7, "abcdef0123456789abcdef0123456789abcdef01", "", 3, ""},
+		{"issue_comment on a pull request", `{"issue":{"number":7,"pull_request":{"url":"x"}}}`, 7, "1111111111111111111111111111111111111111", "", 3, ""},
+		{"issue_comment on an issue", `{"issue":{"number":8}}`, 0, "1111111111111111111111111111111111111111", "", 0, ""},
+		{"no event file", "", 0, "1111111111111111111111111111111111111111", "", 0, ""},
+		// deploy-environment.yml: no comment, so its job needs no pull-requests: write.
+		{"pull_request with pull-request 0", `{"pull_request":{"number":7,"head":{"sha":"abcdef0123456789abcdef0123456789abcdef01"}}}`, 0, "abcdef0123456789abcdef0123456789abcdef01", "", 0, "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -548,13 +551,13 @@ func TestNotifyGitHubEvents(t *testing.T) {
 				}
 				env["GITHUB_EVENT_PATH"] = path
 			}
-			res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{
-				Action: "notify",
-				With: map[string]string{
-					"webhook-url": s.URL + "/hook/" + webhookSecret, "github-token": githubTokenSecret, "github-api-url": s.URL + "/github",
-				},
-				Env: env,
-			})
+			with := map[string]string{
+				"webhook-url": s.URL + "/hook/" + webhookSecret, "github-token": githubTokenSecret, "github-api-url": s.URL + "/github",
+			}
+			if tt.prInput != "" {
+				with["pull-request"] = tt.prInput
+			}
+			res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{Action: "notify", With: with, Env: env})
 			wantSent := "1"
 			if tt.pr > 0 {
 				wantSent = "2"

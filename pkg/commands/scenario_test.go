@@ -266,7 +266,7 @@ func pushNew(t *testing.T, w *world) run {
 	return run{
 		with: map[string]string{"repository": repo, "oci-layout": ociLayout(t, img), "tags": strings.Join(tags, "\n"), "lifecycle-keep": "10"},
 		check: func(t *testing.T, res actiontest.Result) {
-			wantOutputs(t, res, map[string]string{"digest": digest, "image-uri": w.regHost() + "/" + repo + "@" + digest, "tags": strings.Join(tags, ",")})
+			wantOutputs(t, res, map[string]string{"digest": digest, "image-uri": motoRegistry + "/" + repo + "@" + digest, "tags": strings.Join(tags, ",")})
 			for _, tag := range tags {
 				if have, err := remoteDigest(t, w.reg, repo+":"+tag); err != nil || have != digest {
 					t.Errorf("tag %s in the registry: want %s, have %q (%v)", tag, digest, have, err)
