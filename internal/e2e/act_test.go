@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -104,7 +105,15 @@ func (r *release) act(t *testing.T, a actRun) actResult {
 	if ctx.Err() != nil {
 		err = fmt.Errorf("act did not finish within %s: %w", a.timeout, ctx.Err())
 	}
-	return actResult{log: string(out), err: err}
+	// What GitHub checks of inputs and act does not (inputs_test.go).
+	problems, cerr := undeclaredInputs(filepath.Join(a.dir, a.workflow), pinned)
+	if cerr != nil {
+		problems = append(problems, cerr.Error())
+	}
+	if len(problems) > 0 {
+		err = errors.Join(err, fmt.Errorf("inputs GitHub would not pass as declared:\n%s", strings.Join(problems, "\n")))
+	}
+	return actResult{log: out, err: err}
 }
 
 // mustSucceed fails the test, with the log's tail, unless the run

@@ -293,3 +293,47 @@ func TestRedirectTrafficDispatch(t *testing.T) {
 		t.Errorf("OIDC token requests: have %d, want 1", s.oidc.Calls())
 	}
 }
+
+// TestGitHubFlowPullRequest runs examples/workflows/github-flow.yml for a
+// pull request, twice (a second push to the branch): the preview
+// environment gets each build, and the pull request one sticky comment,
+// edited in place.
+func TestGitHubFlowPullRequest(t *testing.T) {
+	r := need(t)
+	s := newStack(t)
+	dir := exampleApp(t, r, "feature/greeting", "github-flow.yml")
+	vars, env := flowVars(s), flowEnv(s)
+	secrets := map[string]string{"GITHUB_TOKEN": appToken}
+	var digests []string
+	for i := range 2 {
+		if i > 0 {
+			commitFiles(t, dir, map[string]string{"examples/hello/NOTES": "review fixes\n"}, "review fixes")
+		}
+		sha := git(t, dir, "rev-parse", "HEAD")
+		payload := map[string]any{
+			"number": 7,
+			"pull_request": map[string]any{
+				"number": 7,
+				"head":   map[string]any{"ref": "feature/greeting", "sha": sha},
+				"base":   map[string]any{"ref": "main"},
+			},
+			"repository": map[string]any{"full_name": "acme/hello", "name": "hello", "default_branch": "main", "owner": map[string]any{"login": "acme"}},
+		}
+		res := r.act(t, actRun{dir: dir, event: "pull_request", payload: payload, workflow: ".github/workflows/flow.yml",
+			vars: vars, secrets: secrets, env: env})
+		res.mustSucceed(t)
+		res.mustNotLeak(t, appToken, s.oidc.Token)
+		_, image := running(t, s)
+		digests = append(digests, inRegistry(t, s, image))
+	}
+	if digests[0] == digests[1] {
+		t.Errorf("the second preview deployed the same digest %s", digests[0])
+	}
+	_, comments := s.github.snapshot()
+	if len(comments) != 1 || comments[0].Issue != 7 || comments[0].Edits < 1 {
+		t.Fatalf("pull request comments: want one on #7, edited by the later runs; have %+v", comments)
+	}
+	if !strings.Contains(comments[0].Body, strings.TrimPrefix(digests[1], "sha256:")[:12]) && !strings.Contains(comments[0].Body, digests[1]) {
+		t.Errorf("the sticky comment does not name the preview's digest %s:\n%s", digests[1], comments[0].Body)
+	}
+}

@@ -52,6 +52,7 @@ func jobImage(ctx context.Context) (string, error) {
 			}
 		}
 	}
+	fmt.Fprintf(h, "%s\x00", primeRecipe)
 	ref := jobRepo + ":" + hex.EncodeToString(h.Sum(nil))[:16]
 	if _, err := run(ctx, "", nil, "docker", "image", "inspect", ref); err != nil {
 		base := ref + "-files"
@@ -72,6 +73,9 @@ func jobImage(ctx context.Context) (string, error) {
 	return ref, nil
 }
 
+// primeRecipe is the Dockerfile's step that fills the Go build cache.
+const primeRecipe = "RUN go build std && CGO_ENABLED=0 go build -trimpath std\n"
+
 // primeGoCache builds the standard library into the image's Go build
 // cache, as the flows' test command and the example Dockerfile build it
 // (plain, and CGO_ENABLED=0 -trimpath), so that each of the suite's builds
@@ -79,8 +83,7 @@ func jobImage(ctx context.Context) (string, error) {
 func primeGoCache(ctx context.Context, base, ref string) error {
 	cmd := exec.CommandContext(ctx, "docker", "build", "--tag", ref, "-")
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	cmd.Stdin = strings.NewReader("FROM " + base + "\n" +
-		"RUN go build std && CGO_ENABLED=0 go build -trimpath std\n")
+	cmd.Stdin = strings.NewReader("FROM " + base + "\n" + primeRecipe)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("docker build (priming the Go cache): %w\n%s", err, out)
 	}
