@@ -27,6 +27,8 @@ func exampleApp(t *testing.T, r *release, branch, workflow string) string {
 		".github/workflows/flow.yml": readRepoFile(t, r, "examples/workflows/"+workflow),
 		"go.mod":                     "module github.com/acme/hello\n\ngo 1.26\n",
 		"go.sum":                     "",
+		// What the flows' build step leaves in the workspace.
+		".gitignore": "image.tar\n",
 	}
 	for _, dir := range []string{"examples/hello", "examples/site"} {
 		err := filepath.WalkDir(filepath.Join(r.root, dir), func(p string, d fs.DirEntry, err error) error {

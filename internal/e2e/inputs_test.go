@@ -21,11 +21,9 @@ import (
 // a release that renamed an input fails here.
 
 type ghWorkflow struct {
-	On struct {
-		WorkflowCall struct {
-			Inputs map[string]any `yaml:"inputs"`
-		} `yaml:"workflow_call"`
-	} `yaml:"on"`
+	// On is a string, a list or a mapping; only workflow_call's inputs
+	// matter here.
+	On   yaml.Node `yaml:"on"`
 	Jobs map[string]struct {
 		Uses  string         `yaml:"uses"`
 		With  map[string]any `yaml:"with"`
@@ -64,7 +62,11 @@ func undeclaredInputs(path, pinned string) ([]string, error) {
 				if err := readYAML(calleePath, &callee); err != nil {
 					return err
 				}
-				problems = append(problems, check(filepath.Base(path)+" job "+jobName, job.Uses, job.With, callee.On.WorkflowCall.Inputs)...)
+				inputs, err := callInputs(callee.On)
+				if err != nil {
+					return fmt.Errorf("%s: %w", calleePath, err)
+				}
+				problems = append(problems, check(filepath.Base(path)+" job "+jobName, job.Uses, job.With, inputs)...)
 				if err := walk(calleePath); err != nil {
 					return err
 				}
@@ -91,6 +93,22 @@ func undeclaredInputs(path, pinned string) ([]string, error) {
 	}
 	err := walk(path)
 	return problems, err
+}
+
+// callInputs returns the inputs a reusable workflow declares.
+func callInputs(on yaml.Node) (map[string]any, error) {
+	var triggers struct {
+		WorkflowCall struct {
+			Inputs map[string]any `yaml:"inputs"`
+		} `yaml:"workflow_call"`
+	}
+	if on.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	if err := on.Decode(&triggers); err != nil {
+		return nil, err
+	}
+	return triggers.WorkflowCall.Inputs, nil
 }
 
 // ferryPath returns the path inside the repository that uses names when it

@@ -73,7 +73,22 @@ func runMain(m *testing.M) int {
 	fmt.Fprintf(os.Stderr, "e2e: docker engine %s; act %s; released %s as %s, pinned in %s (%.1fs)\n",
 		v, actVersion(ctx, r.actBin), r.tag, r.image, r.pinned, time.Since(start).Seconds())
 	rel = r
-	return m.Run()
+	code := m.Run()
+	removeBuiltImages(context.Background())
+	return code
+}
+
+// removeBuiltImages removes the images the flows' `docker build` steps
+// tagged (ferry-build:<sha>), with their build layers, as an ephemeral
+// runner would lose them; the job image stays, like a pulled image.
+func removeBuiltImages(ctx context.Context) {
+	out, err := run(ctx, "", nil, "docker", "images", "--filter", "reference=ferry-build", "--format", "{{.Repository}}:{{.Tag}}")
+	if err != nil {
+		return
+	}
+	if refs := strings.Fields(out); len(refs) > 0 {
+		_, _ = run(ctx, "", nil, "docker", append([]string{"image", "rm", "--force"}, refs...)...)
+	}
 }
 
 // need returns the release, skipping the test outside CI when no engine
