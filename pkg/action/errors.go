@@ -3,6 +3,7 @@ package action
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -70,6 +71,43 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// problemInputs returns the inputs a problem names: a [Problem]'s input, or
+// the quoted names after "input " or "inputs " at the start of its message
+// (input "bucket": …, inputs "a", "b" and "c": …).
+func problemInputs(err error) []string {
+	var p *Problem
+	if errors.As(err, &p) {
+		return []string{p.Input}
+	}
+	msg := err.Error()
+	rest, ok := strings.CutPrefix(msg, "input ")
+	if !ok {
+		if rest, ok = strings.CutPrefix(msg, "inputs "); !ok {
+			return nil
+		}
+	}
+	var names []string
+	for {
+		q, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			return names
+		}
+		name, _ := strconv.Unquote(q)
+		names = append(names, name)
+		rest = rest[len(q):]
+		if rest, ok = strings.CutPrefix(rest, ", "); ok {
+			continue
+		}
+		if rest, ok = strings.CutPrefix(rest, " and "); ok {
+			continue
+		}
+		if rest, ok = strings.CutPrefix(rest, " or "); ok {
+			continue
+		}
+		return names
+	}
 }
 
 func plural(n int) string {

@@ -2,7 +2,10 @@ package action_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -650,5 +653,120 @@ func TestDetect(t *testing.T) {
 	s := start(t, demoSpec(), run{env: gitlabEnv("SOME", "thing")})
 	if s.rt.Platform() != action.GitLab || s.rt.Getenv("SOME") != "thing" || s.rt.Spec().Name != "demo" {
 		t.Errorf("runtime: want gitlab, SOME=thing, spec demo; have %s, %q, %q", s.rt.Platform(), s.rt.Getenv("SOME"), s.rt.Spec().Name)
+	}
+}
+
+// TestOneProblemPerInput: a value that failed to parse, or a required
+// input that is missing, is the input's one problem; the action's and a
+// domain's later checks of the same input are dropped, and every other
+// problem stays.
+func TestOneProblemPerInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		args   []string
+		check  func(in *action.Values)
+		want   []string
+		failed []string // inputs Failed reports
+	}{
+		{
+			name: "the action's check of a value that failed to parse",
+			args: []string{"--cluster", "prod", "--max-attempts", "x"},
+			check: func(in *action.Values) {
+				in.Problem("max-attempts", "1 or more", fmt.Sprint(in.Int("max-attempts")))
+			},
+			want:   []string{`input "max-attempts": expected a whole number, found "x" (from --max-attempts)`},
+			failed: []string{"max-attempts"},
+		},
+		{
+			name: "a domain's check of a value that failed to parse",
+			args: []string{"--cluster", "prod", "--timeout", "soon"},
+			check: func(in *action.Values) {
+				in.Add(errors.Join(errors.New(`input "timeout": expected 1s or more, found 0s`), errors.New(`input "aws-region": expected a region, found "x"`)))
+			},
+			want: []string{
+				`input "timeout": expected a duration with a unit, such as 90s, 10m or 1h30m, found "soon" (from --timeout)`,
+				`input "aws-region": expected a region, found "x"`,
+			},
+			failed: []string{"timeout"},
+		},
+		{
+			name: "a domain's check of a missing required input",
+			check: func(in *action.Values) {
+				in.Add(errors.New(`input "cluster": expected a cluster name, found none`))
+			},
+			want:   []string{`input "cluster": expected a value (the input is required), found none`},
+			failed: []string{"cluster"},
+		},
+		{
+			name: "a domain problem naming several inputs, one of them already at fault",
+			args: []string{"--cluster", "prod", "--strategy", "Canary"},
+			check: func(in *action.Values) {
+				in.Problem("context", "a directory", `"nope"`)
+				in.Add(errors.New(`inputs "context" and "tags": expected both or neither, found context alone`))
+				in.Add(errors.New(`inputs "tags", "labels" or "strategy": expected one of them, found none`))
+			},
+			want: []string{
+				`input "strategy": expected one of "rolling", "canary", found "Canary" (from --strategy)`,
+				`input "context": expected a directory, found "nope"`,
+			},
+			failed: []string{"strategy"},
+		},
+		{
+			name: "the action's own problems all stay, and a domain's after them go",
+			args: []string{"--cluster", "prod", "--tags", "-a,-b"},
+			check: func(in *action.Values) {
+				for _, tag := range in.List("tags") {
+					in.Problem("tags", "tags not starting with -", strconv.Quote(tag))
+				}
+				in.Add(errors.New(`input "tags": expected at most 1 tag, found 2`))
+			},
+			want: []string{
+				`input "tags": expected tags not starting with -, found "-a"`,
+				`input "tags": expected tags not starting with -, found "-b"`,
+			},
+		},
+		{
+			name: "one domain validation reports every problem with an input",
+			args: []string{"--cluster", "prod"},
+			check: func(in *action.Values) {
+				in.Add(errors.Join(errors.New(`input "tags": expected a tag, found "-a"`), errors.New(`input "tags": expected a tag, found "-b"`)))
+			},
+			want: []string{`input "tags": expected a tag, found "-a"`, `input "tags": expected a tag, found "-b"`},
+		},
+		{
+			name:   "a required flag without its value",
+			args:   []string{"--cluster"},
+			want:   []string{`input "cluster": expected a value after --cluster, found the end of the command line`},
+			failed: []string{"cluster"},
+		},
+		{
+			name:   "a flag given twice, its first value not parsing",
+			args:   []string{"--cluster", "prod", "--dry-run", "maybe", "--dry-run", "true"},
+			want:   []string{`input "dry-run": expected --dry-run once, found it again with "true"`},
+			failed: []string{"dry-run"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, demoSpec(), run{args: tt.args})
+			in := s.rt.Inputs()
+			if tt.check != nil {
+				tt.check(in)
+			}
+			var have []string
+			for _, e := range problems(t, in.Err()) {
+				have = append(have, e.Error())
+			}
+			if !slices.Equal(have, tt.want) {
+				t.Errorf("problems:\nwant %q\nhave %q", tt.want, have)
+			}
+			for _, in2 := range demoSpec().Inputs {
+				if want, have := slices.Contains(tt.failed, in2.Name), in.Failed(in2.Name); want != have {
+					t.Errorf("Failed(%q): want %t, have %t", in2.Name, want, have)
+				}
+			}
+		})
 	}
 }

@@ -109,6 +109,8 @@ func New(spec Spec, p Process) (*Runtime, error) {
 		source:   map[string]string{},
 		parsed:   map[string]any{},
 		problems: args.problems,
+		failed:   map[string]bool{},
+		reported: map[string]bool{},
 		base:     rt.base,
 	}
 	for _, in := range spec.Inputs {

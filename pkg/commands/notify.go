@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -146,7 +147,11 @@ func planNotify(rt *action.Runtime) notifyPlan {
 
 	if len(p.webhooks) == 0 && !p.slackBot && p.telegram[0] == "" && p.github.token == "" && p.gitlab.token == "" &&
 		!in.IsSet("slack-channel") && !in.IsSet("telegram-chat-id") {
-		in.Add(errors.New("no destination: expected at least one of " + strings.Join(webhookInputs, ", ") + ", slack-bot-token, telegram-bot-token, github-token or gitlab-token, found none"))
+		var dests []string
+		for _, name := range append(slices.Clone(webhookInputs), "slack-bot-token", "telegram-bot-token", "github-token") {
+			dests = append(dests, strconv.Quote(name))
+		}
+		in.Add(fmt.Errorf("inputs %s or %q: expected at least one destination, found none", strings.Join(dests, ", "), "gitlab-token"))
 	}
 	// Templates last: they see the whole context, and a problem in it is
 	// reported once, on the input it comes from.
