@@ -770,3 +770,57 @@ func TestOneProblemPerInput(t *testing.T) {
 		})
 	}
 }
+
+// TestWhitespaceOnly: empty text leaves any input unset; text of only
+// whitespace leaves a text input unset too, but is a value a typed input
+// refuses (it does not fall back to the default: dry-run: ' ' must not
+// write).
+func TestWhitespaceOnly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		r    run
+		want []string // the problems; none means every input below is unset
+	}{
+		{name: "bool from a flag", r: run{args: []string{"--cluster", "prod", "--dry-run", " "}},
+			want: []string{`input "dry-run": expected true or false, found " " (from --dry-run)`}},
+		{name: "bool from INPUT_ on GitHub", r: run{env: githubEnv("INPUT_CLUSTER", "prod", "INPUT_DRY-RUN", " ")},
+			want: []string{`input "dry-run": expected true or false, found " " (from INPUT_DRY-RUN)`}},
+		{name: "int and duration from FERRY_", r: run{env: gitlabEnv("FERRY_CLUSTER", "prod", "FERRY_MAX_ATTEMPTS", "\n", "FERRY_TIMEOUT", "\t ")},
+			want: []string{
+				`input "max-attempts": expected a whole number, found "\n" (from FERRY_MAX_ATTEMPTS)`,
+				`input "timeout": expected a duration with a unit, such as 90s, 10m or 1h30m, found "\t " (from FERRY_TIMEOUT)`,
+			}},
+		{name: "one of options", r: run{args: []string{"--cluster", "prod", "--strategy", "  "}},
+			want: []string{`input "strategy": expected one of "rolling", "canary", found "  " (from --strategy)`}},
+		{name: "text inputs stay unset", r: run{args: []string{"--cluster", "prod", "--context", " ", "--tags", " \n "}, env: cliEnv("FERRY_LABELS", "  ", "FERRY_AWS_REGION", " ")}},
+		{name: "empty typed inputs stay unset", r: run{args: []string{"--cluster", "prod", "--dry-run="}, env: githubEnv("INPUT_MAX-ATTEMPTS", "", "FERRY_TIMEOUT", "")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := start(t, demoSpec(), tt.r).rt.Inputs()
+			var have []string
+			for _, e := range problems(t, in.Err()) {
+				have = append(have, e.Error())
+			}
+			if !slices.Equal(have, tt.want) {
+				t.Errorf("problems:\nwant %q\nhave %q", tt.want, have)
+			}
+			if tt.want != nil {
+				return
+			}
+			for _, name := range []string{"context", "tags", "labels", "dry-run"} {
+				if in.IsSet(name) {
+					t.Errorf("IsSet(%q): want false, have true (%q)", name, in.Source(name))
+				}
+			}
+			if have := in.Source("aws-region"); have != "default" {
+				t.Errorf("Source(aws-region): want default, have %q", have)
+			}
+			if have := in.Int("max-attempts"); have != 3 {
+				t.Errorf("Int(max-attempts): want the default 3, have %d", have)
+			}
+		})
+	}
+}

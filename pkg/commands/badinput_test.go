@@ -499,6 +499,20 @@ func badInputs() []badInput {
 		}, problems: []string{
 			`input "pull-request": expected a whole number, found "abc" (from --pull-request)`,
 		}},
+
+		// only whitespace is a value for a bool, number, duration or options input, not unset
+		{action: "redirect-traffic", name: "dry-run blank", with: func(f *badFixtures) map[string]string { return lbBase(f, "preset", "green", "dry-run", " ") },
+			problems: []string{
+				`input "dry-run": expected true or false, found " " (from --dry-run)`,
+			}},
+		{action: "sync-s3-cloudfront", name: "dry-run blank in the environment", with: func(f *badFixtures) map[string]string { return syncBase(f) },
+			env: map[string]string{"FERRY_DRY_RUN": " \n"}, problems: []string{
+				`input "dry-run": expected true or false, found " \n" (from FERRY_DRY_RUN)`,
+			}},
+		{action: "deploy-ecs", name: "timeout blank", with: func(f *badFixtures) map[string]string { return ecsBase(f, "timeout", " ") },
+			problems: []string{
+				`input "timeout": expected a duration with a unit, such as 90s, 10m or 1h30m, found " " (from --timeout)`,
+			}},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,7 +44,8 @@ func typed(in action.Input) bool {
 }
 
 // TestOneProblemPerBadValue gives every typed input of every action a
-// value it cannot parse, and nothing else wrong: the run exits 2 with
+// value it cannot parse (a word, or only whitespace), and nothing else
+// wrong: the run exits 2 with
 // exactly one problem, naming that input and the value found. The action's
 // and the domain's own checks do not look at a value that failed to parse
 // (they would see its zero value: found "", found 0, not both 0).
@@ -55,34 +57,40 @@ func TestOneProblemPerBadValue(t *testing.T) {
 			if !typed(in) {
 				continue
 			}
-			t.Run(c.Spec.Name+"/"+in.Name, func(t *testing.T) {
-				t.Parallel()
-				with := validInputs(c.Spec.Name, dir)
-				if in.Name == "blue-weight" || in.Name == "green-weight" {
-					delete(with, "preset")
-					with["blue-weight"], with["green-weight"] = "3", "3"
-				}
-				with[in.Name] = "abc"
-				found := `found "abc"`
-				if in.Secret {
-					found = "found a secret value (not shown)"
-				}
-				if in.Kind == action.Map {
-					found = `found "abc"` // the line that is not key=value
-				}
-				args := []string{c.Spec.Name}
-				for _, k := range slices.Sorted(maps.Keys(with)) {
-					args = append(args, "--"+k, with[k])
-				}
-				res := actiontest.Exec(context.Background(), t, actiontest.Run{Args: args, Env: staticKeys()})
-				if res.Code != 2 {
-					t.Errorf("exit code: want 2, have %d\n%s", res.Code, res.Stderr)
-				}
-				have := problemLines(res.Stderr)
-				if len(have) != 1 || !strings.HasPrefix(have[0], `input "`+in.Name+`": expected `) || !strings.Contains(have[0], found) {
-					t.Errorf("want one problem, input %q: expected …, %s; have %d:\n\t%s", in.Name, found, len(have), strings.Join(have, "\n\t"))
-				}
-			})
+			// "abc" parses as no typed kind; " " is not unset for a bool,
+			// number, duration or options input (it would fall back to
+			// the default).
+			bads := []string{"abc", " "}
+			if in.Kind == action.Map {
+				bads = bads[:1] // a blank map is an unset one, as a blank list
+			}
+			for _, bad := range bads {
+				t.Run(c.Spec.Name+"/"+in.Name+"="+strconv.Quote(bad), func(t *testing.T) {
+					t.Parallel()
+					with := validInputs(c.Spec.Name, dir)
+					if in.Name == "blue-weight" || in.Name == "green-weight" {
+						delete(with, "preset")
+						with["blue-weight"], with["green-weight"] = "3", "3"
+					}
+					with[in.Name] = bad
+					found := "found " + strconv.Quote(bad)
+					if in.Secret {
+						found = "found a secret value (not shown)"
+					}
+					args := []string{c.Spec.Name}
+					for _, k := range slices.Sorted(maps.Keys(with)) {
+						args = append(args, "--"+k, with[k])
+					}
+					res := actiontest.Exec(context.Background(), t, actiontest.Run{Args: args, Env: staticKeys()})
+					if res.Code != 2 {
+						t.Errorf("exit code: want 2, have %d\n%s", res.Code, res.Stderr)
+					}
+					have := problemLines(res.Stderr)
+					if len(have) != 1 || !strings.HasPrefix(have[0], `input "`+in.Name+`": expected `) || !strings.Contains(have[0], found) {
+						t.Errorf("want one problem, input %q: expected …, %s; have %d:\n\t%s", in.Name, found, len(have), strings.Join(have, "\n\t"))
+					}
+				})
+			}
 		}
 	}
 }
