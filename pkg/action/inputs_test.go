@@ -824,3 +824,62 @@ func TestWhitespaceOnly(t *testing.T) {
 		})
 	}
 }
+
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{in: "", want: `""`},
+		{in: "a\nb", want: `"a\nb"`},
+		{in: strings.Repeat("a", 100), want: `"` + strings.Repeat("a", 100) + `"`},
+		{in: strings.Repeat("a", 101), want: `"` + strings.Repeat("a", 100) + `"… (101 bytes)`},
+		{in: strings.Repeat("é", 150), want: `"` + strings.Repeat("é", 100) + `"… (300 bytes)`},
+	}
+	for _, tt := range tests {
+		if have := action.Quote(tt.in); have != tt.want {
+			t.Errorf("Quote(%.20q…): want %s, have %s", tt.in, tt.want, have)
+		}
+	}
+}
+
+// TestProblemsBounded: whatever an action or a domain quoted, the log gets
+// at most 10 problems per input, each at most 1000 characters, cut after
+// secrets are redacted (a cut through a secret would leave part of it).
+func TestProblemsBounded(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-token-value-0123456789"
+	s := start(t, demoSpec(), run{args: []string{"--cluster", "prod", "--max-attempts", strings.Repeat("9x", 5000)}})
+	s.rt.Mask(secret)
+	in := s.rt.Inputs()
+	var lines []error
+	for i := range 25 {
+		lines = append(lines, fmt.Errorf("line %d: expected key=value, found %q", i+1, "bad"))
+	}
+	in.AddFor("labels", errors.Join(lines...)) // as a domain parser reports each line
+	// The secret straddles the 1000th character.
+	in.AddFor("tags", errors.New("expected a tag, found "+strings.Repeat("x", 950)+secret+strings.Repeat("y", 100)))
+	if code := s.finish(in.Err()); code != action.ExitUsage {
+		t.Fatalf("exit code: want %d, have %d", action.ExitUsage, code)
+	}
+	log := s.stderr.String()
+	for _, want := range []string{
+		`input "max-attempts": expected a whole number, found "9x9x`,
+		`"… (10000 bytes) (from --max-attempts)`,
+		`input "labels": line 10: expected key=value`,
+		`input "labels": expected the problems above fixed first (10 are listed), found 15 more`,
+		`x***yyy`,
+		`y… (cut: `,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "line 11:") {
+		t.Errorf("log lists an 11th problem with labels:\n%s", log)
+	}
+	if strings.Contains(log, secret[:8]) {
+		t.Errorf("log holds part of the secret:\n%s", log)
+	}
+	if len(log) > 5000 {
+		t.Errorf("log: want at most 5000 bytes, have %d", len(log))
+	}
+}

@@ -413,12 +413,15 @@ func (rt *Runtime) Finish(ctx context.Context, err error) int {
 	var usage *UsageError
 	switch {
 	case errors.As(err, &usage):
+		// Each problem is redacted before it is cut to its bound, so that
+		// no cut leaves part of a secret the redactor would not know.
+		edit := func(s string) string { return shorten(rt.Redact(s)) }
 		if rt.platform == GitHub {
 			for _, p := range usage.Problems {
-				rt.fail(p.Error())
+				rt.fail(edit(p.Error()))
 			}
 		} else {
-			rt.fail(usage.Error())
+			rt.fail(usage.format(edit))
 		}
 		fmt.Fprintf(rt.log, "ferry %s --help lists the inputs.\n", rt.spec.Name)
 		return ExitUsage

@@ -111,10 +111,10 @@ func parseMap(text string) (map[string]string, error) {
 		k, v, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, &mapError{expected: fmt.Sprintf("key=value on line %d", i+1), found: strconv.Quote(line)}
+			return nil, &mapError{expected: fmt.Sprintf("key=value on line %d", i+1), found: Quote(line)}
 		}
 		if _, dup := out[k]; dup {
-			return nil, &mapError{expected: "each key once", found: fmt.Sprintf("%q again on line %d", k, i+1)}
+			return nil, &mapError{expected: "each key once", found: fmt.Sprintf("%s again on line %d", Quote(k), i+1)}
 		}
 		out[k] = strings.TrimSpace(v)
 	}
@@ -159,7 +159,7 @@ func (v *Values) resolve() {
 		if v.failed[in.Name] {
 			continue
 		}
-		found := strconv.Quote(text)
+		found := Quote(text)
 		if in.Secret {
 			found = "a secret value (not shown)"
 		}
@@ -279,6 +279,17 @@ func (v *Values) Path(name string) string {
 	return filepath.Join(v.base, p)
 }
 
+// AddFor records the problems a domain parser found in one input's value,
+// which do not name it: each becomes a problem of its own, prefixed with
+// input "name": (a domain's line 2: … and line 7: … are two problems).
+func (v *Values) AddFor(input string, err error) {
+	var errs []error
+	for _, e := range flatten(err) {
+		errs = append(errs, fmt.Errorf("input %q: %w", input, e))
+	}
+	v.Add(errs...)
+}
+
 // Failed reports whether any of the named inputs failed to parse, or is
 // required and missing: its problem is reported, and checks that read its
 // value (alone or with others) are to be skipped.
@@ -327,7 +338,34 @@ func (v *Values) Add(errs ...error) {
 	v.problems = append(v.problems, kept...)
 }
 
-// Err returns every problem found so far as one *UsageError, or nil.
+// maxPerInput is how many problems with one input are listed; an input of
+// 10,000 bad lines is told in a few lines, not 10,000.
+const maxPerInput = 10
+
+// Err returns every problem found so far as one *UsageError, or nil. At
+// most 10 problems are listed for one input, then how many more there are.
 func (v *Values) Err() error {
-	return Usage(v.spec.Name, v.problems...)
+	var out []error
+	count := map[string]int{}
+	more := map[string]*Problem{}
+	for _, p := range v.problems {
+		names := problemInputs(p)
+		if len(names) == 0 {
+			out = append(out, p)
+			continue
+		}
+		name := names[0]
+		count[name]++
+		switch n := count[name]; {
+		case n <= maxPerInput:
+			out = append(out, p)
+		case n == maxPerInput+1:
+			more[name] = &Problem{Input: name, Expected: fmt.Sprintf("the problems above fixed first (%d are listed)", maxPerInput)}
+			out = append(out, more[name])
+		}
+	}
+	for name, p := range more {
+		p.Found = fmt.Sprintf("%d more", count[name]-maxPerInput)
+	}
+	return Usage(v.spec.Name, out...)
 }

@@ -119,7 +119,7 @@ func planNotify(rt *action.Runtime) notifyPlan {
 		in.Problem("telegram-bot-token", "a bot token as BotFather gives it, 123456:ABC…", "a secret value (not shown) of another shape")
 	}
 	if id := in.String("telegram-chat-id"); id != "" && !telegramChatID.MatchString(id) {
-		in.Problem("telegram-chat-id", "a numeric chat ID or @channelusername", strconv.Quote(id))
+		in.Problem("telegram-chat-id", "a numeric chat ID or @channelusername", action.Quote(id))
 	}
 	p.telegram = [2]string{in.String("telegram-bot-token"), in.String("telegram-chat-id")}
 	if ts := in.String("update-message"); ts != "" {
@@ -127,7 +127,7 @@ func planNotify(rt *action.Runtime) notifyPlan {
 		case !in.IsSet("slack-bot-token"):
 			in.Problem("update-message", "slack-bot-token and slack-channel with it (only Slack's Web API edits messages)", "update-message alone")
 		case !slackTS.MatchString(ts):
-			in.Problem("update-message", "a Slack message ts such as 1700000000.000100 (the slack-ts output)", strconv.Quote(ts))
+			in.Problem("update-message", "a Slack message ts such as 1700000000.000100 (the slack-ts output)", action.Quote(ts))
 		}
 	}
 	if in.Int("pull-request") < 0 {
@@ -136,9 +136,7 @@ func planNotify(rt *action.Runtime) notifyPlan {
 
 	c := notifyContext(rt)
 	fields, err := notify.ParseFields(in.Lines("fields"))
-	for _, e := range flattenJoin(err) {
-		in.Add(fmt.Errorf(`input "fields": %w`, e)) // e says what was expected and found
-	}
+	in.AddFor("fields", err) // each line's problem says what was expected and found
 	c.Fields = fields
 	c.Status = notifyStatus(rt)
 	p.commentKey = commentKey(rt, c)
@@ -192,7 +190,7 @@ func checkURL(in *action.Values, name string, secret bool) {
 	if ok {
 		return
 	}
-	found := strconv.Quote(raw)
+	found := action.Quote(raw)
 	if secret {
 		found = "a secret value (not shown)"
 		if err == nil && u.Scheme == "http" && u.Host != "" {

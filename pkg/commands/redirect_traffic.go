@@ -105,7 +105,7 @@ func planTraffic(in *action.Values) traffic.Options {
 	default:
 		steps, err := traffic.StepsFromPercentages(in.List("steps"))
 		if err != nil {
-			in.Problem("steps", "green percentages from 0 to 100, strictly increasing, e.g. 10,50,100", fmt.Sprintf("%q (%v)", strings.Join(in.List("steps"), ","), err))
+			in.Problem("steps", "green percentages from 0 to 100, strictly increasing, e.g. 10,50,100", fmt.Sprintf("%s (%v)", action.Quote(strings.Join(in.List("steps"), ",")), err))
 			break
 		}
 		o.Steps = steps
