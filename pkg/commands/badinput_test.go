@@ -513,6 +513,29 @@ func badInputs() []badInput {
 			problems: []string{
 				`input "timeout": expected a duration with a unit, such as 90s, 10m or 1h30m, found " " (from --timeout)`,
 			}},
+
+		// the waits of a progressive shift outlast the run
+		{action: "redirect-traffic", name: "steps and bake-time past timeout", with: func(f *badFixtures) map[string]string {
+			return lbBase(f, "steps", "10,50,100", "bake-time", "20m", "timeout", "30m")
+		}, problems: []string{
+			`inputs "steps", "bake-time" and "timeout": expected a timeout longer than the waits between the steps (3 steps, 2 waits of bake-time 20m0s: 40m0s), found timeout 30m0s`,
+		}},
+		{action: "redirect-traffic", name: "ten steps with the default bake-time and timeout", with: func(f *badFixtures) map[string]string {
+			return lbBase(f, "steps", "10,20,30,40,50,60,70,80,90,100")
+		}, problems: []string{
+			`inputs "steps", "bake-time" and "timeout": expected a timeout longer than the waits between the steps (10 steps, 9 waits of bake-time 5m0s: 45m0s), found timeout 30m0s`,
+		}},
+		{action: "deploy-ecs", name: "traffic-steps and bake-time past timeout", with: func(f *badFixtures) map[string]string {
+			return pairs(map[string]string{"cluster": f.ecs.cluster}, "strategy", "blue-green", "blue-service", "b", "green-service", "g", "listener-arn", listenerARN,
+				"blue-target-group", "tg-b", "green-target-group", "tg-g", "traffic-steps", "50,100", "bake-time", "1h", "timeout", "1h")
+		}, problems: []string{
+			`inputs "traffic-steps", "bake-time" and "timeout": expected a timeout longer than the waits between the steps (2 steps, 1 wait of bake-time 1h0m0s: 1h0m0s), found timeout 1h0m0s`,
+		}},
+		{action: "redirect-traffic", name: "bake-time past what a duration holds", with: func(f *badFixtures) map[string]string {
+			return lbBase(f, "steps", "10,50,100", "bake-time", "2000000h")
+		}, problems: []string{
+			`inputs "steps", "bake-time" and "timeout": expected a timeout longer than the waits between the steps (3 steps, 2 waits of bake-time 2000000h0m0s: more than 2562047h47m16.854775807s), found timeout 30m0s`,
+		}},
 	}
 }
 

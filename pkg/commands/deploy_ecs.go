@@ -136,6 +136,7 @@ func planDeploy(rt *action.Runtime) deployPlan {
 		} else if last := steps[len(steps)-1]; last.Blue != 0 {
 			in.Problem("traffic-steps", "the last step at 100", strings.Join(in.List("traffic-steps"), ","))
 		}
+		checkBakeTime(in, "traffic-steps", len(steps))
 		p.blueGreen = &blueGreenPlan{
 			blue: in.String("blue-service"), green: in.String("green-service"), percentages: steps,
 			traffic: traffic.Options{

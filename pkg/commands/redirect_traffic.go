@@ -113,6 +113,7 @@ func planTraffic(in *action.Values) traffic.Options {
 	// The domain checks the steps again; a problem with the inputs they
 	// came from is reported above, once.
 	in.Add(o.Validate())
+	checkBakeTime(in, "steps", len(o.Steps))
 	return o
 }
 
