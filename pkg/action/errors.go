@@ -3,6 +3,7 @@ package action
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -25,15 +26,58 @@ type UsageError struct {
 	Problems []error
 }
 
-func (e *UsageError) Error() string {
+func (e *UsageError) Error() string { return e.format(func(s string) string { return s }) }
+
+// format writes the problems as Error does, each passed through edit.
+func (e *UsageError) format(edit func(string) string) string {
 	var b strings.Builder
 	n := len(e.Problems)
 	fmt.Fprintf(&b, "invalid input (%d problem%s):", n, plural(n))
 	for _, p := range e.Problems {
 		b.WriteString("\n  - ")
-		b.WriteString(p.Error())
+		b.WriteString(edit(p.Error()))
 	}
 	return b.String()
+}
+
+// Bounds of what a usage error echoes of the values it found.
+const (
+	quoteMax   = 100  // characters of a value that [Quote] shows
+	problemMax = 1000 // characters of one problem's message that reach the log
+)
+
+// Quote quotes a value found in an input for a message, as strconv.Quote
+// does, but no more than its first 100 characters: a longer value is cut
+// there and its size follows, as in "a…"… (1048576 bytes). An input of
+// 10,000 lines quoted in full would put a megabyte in the log.
+func Quote(s string) string {
+	cut, ok := prefix(s, quoteMax)
+	if ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(cut), len(s))
+}
+
+// shorten bounds one problem's message, whatever a domain package quoted
+// in it: past 1000 characters it is cut, and its size follows.
+func shorten(msg string) string {
+	cut, ok := prefix(msg, problemMax)
+	if ok {
+		return msg
+	}
+	return fmt.Sprintf("%s… (cut: %d bytes in all)", cut, len(msg))
+}
+
+// prefix returns the first n characters of s, and whether that is all of s.
+func prefix(s string, n int) (string, bool) {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j], false
+		}
+		i++
+	}
+	return s, true
 }
 
 // Unwrap gives errors.Is and errors.As access to every problem.
@@ -70,6 +114,43 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// problemInputs returns the inputs a problem names: a [Problem]'s input, or
+// the quoted names after "input " or "inputs " at the start of its message
+// (input "bucket": …, inputs "a", "b" and "c": …).
+func problemInputs(err error) []string {
+	var p *Problem
+	if errors.As(err, &p) {
+		return []string{p.Input}
+	}
+	msg := err.Error()
+	rest, ok := strings.CutPrefix(msg, "input ")
+	if !ok {
+		if rest, ok = strings.CutPrefix(msg, "inputs "); !ok {
+			return nil
+		}
+	}
+	var names []string
+	for {
+		q, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			return names
+		}
+		name, _ := strconv.Unquote(q)
+		names = append(names, name)
+		rest = rest[len(q):]
+		if rest, ok = strings.CutPrefix(rest, ", "); ok {
+			continue
+		}
+		if rest, ok = strings.CutPrefix(rest, " and "); ok {
+			continue
+		}
+		if rest, ok = strings.CutPrefix(rest, " or "); ok {
+			continue
+		}
+		return names
+	}
 }
 
 func plural(n int) string {

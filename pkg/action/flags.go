@@ -3,7 +3,6 @@ package action
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -28,7 +27,7 @@ func parseArgs(spec Spec, args []string) parsedArgs {
 			continue
 		}
 		if !strings.HasPrefix(arg, "--") || arg == "--" {
-			pa.problems = append(pa.problems, fmt.Errorf("unexpected argument %q: expected flags of the form --name value (ferry %s --help lists them)", arg, spec.Name))
+			pa.problems = append(pa.problems, fmt.Errorf("unexpected argument %s: expected flags of the form --name value (ferry %s --help lists them)", Quote(arg), spec.Name))
 			continue
 		}
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
@@ -42,7 +41,7 @@ func parseArgs(spec Spec, args []string) parsedArgs {
 				value = args[i]
 			}
 			if value != "text" && value != "json" {
-				pa.problems = append(pa.problems, fmt.Errorf("flag --output: expected text or json, found %q", value))
+				pa.problems = append(pa.problems, fmt.Errorf("flag --output: expected text or json, found %s", Quote(value)))
 				continue
 			}
 			pa.output = value
@@ -50,7 +49,7 @@ func parseArgs(spec Spec, args []string) parsedArgs {
 		}
 		in, ok := spec.Input(name)
 		if !ok {
-			pa.problems = append(pa.problems, fmt.Errorf("unknown flag %q: expected the name of an input of %s (ferry %s --help lists them), found %q", "--"+name, spec.Name, spec.Name, name))
+			pa.problems = append(pa.problems, fmt.Errorf("unknown flag %s: expected the name of an input of %s (ferry %s --help lists them), found %s", Quote("--"+name), spec.Name, spec.Name, Quote(name)))
 			if !hasValue && i+1 < len(args) && !looksLikeFlag(args[i+1]) {
 				i++ // skip its value so it is not reported as a stray argument too
 			}
@@ -66,7 +65,7 @@ func parseArgs(spec Spec, args []string) parsedArgs {
 			default:
 				found := "the end of the command line"
 				if i+1 < len(args) {
-					found = "the flag " + strconv.Quote(args[i+1])
+					found = "the flag " + Quote(args[i+1])
 				}
 				pa.problems = append(pa.problems, &Problem{Input: name, Expected: "a value after --" + name, Found: found})
 				continue
@@ -74,7 +73,7 @@ func parseArgs(spec Spec, args []string) parsedArgs {
 		}
 		if prev, again := pa.values[name]; again {
 			if in.Kind != List && in.Kind != Map && in.Kind != Lines {
-				again := "it again with " + strconv.Quote(value)
+				again := "it again with " + Quote(value)
 				if in.Secret {
 					again = "it again (a secret value, not shown)"
 				}

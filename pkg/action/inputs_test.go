@@ -2,7 +2,10 @@ package action_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -650,5 +653,233 @@ func TestDetect(t *testing.T) {
 	s := start(t, demoSpec(), run{env: gitlabEnv("SOME", "thing")})
 	if s.rt.Platform() != action.GitLab || s.rt.Getenv("SOME") != "thing" || s.rt.Spec().Name != "demo" {
 		t.Errorf("runtime: want gitlab, SOME=thing, spec demo; have %s, %q, %q", s.rt.Platform(), s.rt.Getenv("SOME"), s.rt.Spec().Name)
+	}
+}
+
+// TestOneProblemPerInput: a value that failed to parse, or a required
+// input that is missing, is the input's one problem; the action's and a
+// domain's later checks of the same input are dropped, and every other
+// problem stays.
+func TestOneProblemPerInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		args   []string
+		check  func(in *action.Values)
+		want   []string
+		failed []string // inputs Failed reports
+	}{
+		{
+			name: "the action's check of a value that failed to parse",
+			args: []string{"--cluster", "prod", "--max-attempts", "x"},
+			check: func(in *action.Values) {
+				in.Problem("max-attempts", "1 or more", fmt.Sprint(in.Int("max-attempts")))
+			},
+			want:   []string{`input "max-attempts": expected a whole number, found "x" (from --max-attempts)`},
+			failed: []string{"max-attempts"},
+		},
+		{
+			name: "a domain's check of a value that failed to parse",
+			args: []string{"--cluster", "prod", "--timeout", "soon"},
+			check: func(in *action.Values) {
+				in.Add(errors.Join(errors.New(`input "timeout": expected 1s or more, found 0s`), errors.New(`input "aws-region": expected a region, found "x"`)))
+			},
+			want: []string{
+				`input "timeout": expected a duration with a unit, such as 90s, 10m or 1h30m, found "soon" (from --timeout)`,
+				`input "aws-region": expected a region, found "x"`,
+			},
+			failed: []string{"timeout"},
+		},
+		{
+			name: "a domain's check of a missing required input",
+			check: func(in *action.Values) {
+				in.Add(errors.New(`input "cluster": expected a cluster name, found none`))
+			},
+			want:   []string{`input "cluster": expected a value (the input is required), found none`},
+			failed: []string{"cluster"},
+		},
+		{
+			name: "a domain problem naming several inputs, one of them already at fault",
+			args: []string{"--cluster", "prod", "--strategy", "Canary"},
+			check: func(in *action.Values) {
+				in.Problem("context", "a directory", `"nope"`)
+				in.Add(errors.New(`inputs "context" and "tags": expected both or neither, found context alone`))
+				in.Add(errors.New(`inputs "tags", "labels" or "strategy": expected one of them, found none`))
+			},
+			want: []string{
+				`input "strategy": expected one of "rolling", "canary", found "Canary" (from --strategy)`,
+				`input "context": expected a directory, found "nope"`,
+			},
+			failed: []string{"strategy"},
+		},
+		{
+			name: "the action's own problems all stay, and a domain's after them go",
+			args: []string{"--cluster", "prod", "--tags", "-a,-b"},
+			check: func(in *action.Values) {
+				for _, tag := range in.List("tags") {
+					in.Problem("tags", "tags not starting with -", strconv.Quote(tag))
+				}
+				in.Add(errors.New(`input "tags": expected at most 1 tag, found 2`))
+			},
+			want: []string{
+				`input "tags": expected tags not starting with -, found "-a"`,
+				`input "tags": expected tags not starting with -, found "-b"`,
+			},
+		},
+		{
+			name: "one domain validation reports every problem with an input",
+			args: []string{"--cluster", "prod"},
+			check: func(in *action.Values) {
+				in.Add(errors.Join(errors.New(`input "tags": expected a tag, found "-a"`), errors.New(`input "tags": expected a tag, found "-b"`)))
+			},
+			want: []string{`input "tags": expected a tag, found "-a"`, `input "tags": expected a tag, found "-b"`},
+		},
+		{
+			name:   "a required flag without its value",
+			args:   []string{"--cluster"},
+			want:   []string{`input "cluster": expected a value after --cluster, found the end of the command line`},
+			failed: []string{"cluster"},
+		},
+		{
+			name:   "a flag given twice, its first value not parsing",
+			args:   []string{"--cluster", "prod", "--dry-run", "maybe", "--dry-run", "true"},
+			want:   []string{`input "dry-run": expected --dry-run once, found it again with "true"`},
+			failed: []string{"dry-run"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, demoSpec(), run{args: tt.args})
+			in := s.rt.Inputs()
+			if tt.check != nil {
+				tt.check(in)
+			}
+			var have []string
+			for _, e := range problems(t, in.Err()) {
+				have = append(have, e.Error())
+			}
+			if !slices.Equal(have, tt.want) {
+				t.Errorf("problems:\nwant %q\nhave %q", tt.want, have)
+			}
+			for _, in2 := range demoSpec().Inputs {
+				if want, have := slices.Contains(tt.failed, in2.Name), in.Failed(in2.Name); want != have {
+					t.Errorf("Failed(%q): want %t, have %t", in2.Name, want, have)
+				}
+			}
+		})
+	}
+}
+
+// TestWhitespaceOnly: empty text leaves any input unset; text of only
+// whitespace leaves a text input unset too, but is a value a typed input
+// refuses (it does not fall back to the default: dry-run: ' ' must not
+// write).
+func TestWhitespaceOnly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		r    run
+		want []string // the problems; none means every input below is unset
+	}{
+		{name: "bool from a flag", r: run{args: []string{"--cluster", "prod", "--dry-run", " "}},
+			want: []string{`input "dry-run": expected true or false, found " " (from --dry-run)`}},
+		{name: "bool from INPUT_ on GitHub", r: run{env: githubEnv("INPUT_CLUSTER", "prod", "INPUT_DRY-RUN", " ")},
+			want: []string{`input "dry-run": expected true or false, found " " (from INPUT_DRY-RUN)`}},
+		{name: "int and duration from FERRY_", r: run{env: gitlabEnv("FERRY_CLUSTER", "prod", "FERRY_MAX_ATTEMPTS", "\n", "FERRY_TIMEOUT", "\t ")},
+			want: []string{
+				`input "max-attempts": expected a whole number, found "\n" (from FERRY_MAX_ATTEMPTS)`,
+				`input "timeout": expected a duration with a unit, such as 90s, 10m or 1h30m, found "\t " (from FERRY_TIMEOUT)`,
+			}},
+		{name: "one of options", r: run{args: []string{"--cluster", "prod", "--strategy", "  "}},
+			want: []string{`input "strategy": expected one of "rolling", "canary", found "  " (from --strategy)`}},
+		{name: "text inputs stay unset", r: run{args: []string{"--cluster", "prod", "--context", " ", "--tags", " \n "}, env: cliEnv("FERRY_LABELS", "  ", "FERRY_AWS_REGION", " ")}},
+		{name: "empty typed inputs stay unset", r: run{args: []string{"--cluster", "prod", "--dry-run="}, env: githubEnv("INPUT_MAX-ATTEMPTS", "", "FERRY_TIMEOUT", "")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := start(t, demoSpec(), tt.r).rt.Inputs()
+			var have []string
+			for _, e := range problems(t, in.Err()) {
+				have = append(have, e.Error())
+			}
+			if !slices.Equal(have, tt.want) {
+				t.Errorf("problems:\nwant %q\nhave %q", tt.want, have)
+			}
+			if tt.want != nil {
+				return
+			}
+			for _, name := range []string{"context", "tags", "labels", "dry-run"} {
+				if in.IsSet(name) {
+					t.Errorf("IsSet(%q): want false, have true (%q)", name, in.Source(name))
+				}
+			}
+			if have := in.Source("aws-region"); have != "default" {
+				t.Errorf("Source(aws-region): want default, have %q", have)
+			}
+			if have := in.Int("max-attempts"); have != 3 {
+				t.Errorf("Int(max-attempts): want the default 3, have %d", have)
+			}
+		})
+	}
+}
+
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{in: "", want: `""`},
+		{in: "a\nb", want: `"a\nb"`},
+		{in: strings.Repeat("a", 100), want: `"` + strings.Repeat("a", 100) + `"`},
+		{in: strings.Repeat("a", 101), want: `"` + strings.Repeat("a", 100) + `"… (101 bytes)`},
+		{in: strings.Repeat("é", 150), want: `"` + strings.Repeat("é", 100) + `"… (300 bytes)`},
+	}
+	for _, tt := range tests {
+		if have := action.Quote(tt.in); have != tt.want {
+			t.Errorf("Quote(%.20q…): want %s, have %s", tt.in, tt.want, have)
+		}
+	}
+}
+
+// TestProblemsBounded: whatever an action or a domain quoted, the log gets
+// at most 10 problems per input, each at most 1000 characters, cut after
+// secrets are redacted (a cut through a secret would leave part of it).
+func TestProblemsBounded(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-token-value-0123456789"
+	s := start(t, demoSpec(), run{args: []string{"--cluster", "prod", "--max-attempts", strings.Repeat("9x", 5000)}})
+	s.rt.Mask(secret)
+	in := s.rt.Inputs()
+	var lines []error
+	for i := range 25 {
+		lines = append(lines, fmt.Errorf("line %d: expected key=value, found %q", i+1, "bad"))
+	}
+	in.AddFor("labels", errors.Join(lines...)) // as a domain parser reports each line
+	// The secret straddles the 1000th character.
+	in.AddFor("tags", errors.New("expected a tag, found "+strings.Repeat("x", 950)+secret+strings.Repeat("y", 100)))
+	if code := s.finish(in.Err()); code != action.ExitUsage {
+		t.Fatalf("exit code: want %d, have %d", action.ExitUsage, code)
+	}
+	log := s.stderr.String()
+	for _, want := range []string{
+		`input "max-attempts": expected a whole number, found "9x9x`,
+		`"… (10000 bytes) (from --max-attempts)`,
+		`input "labels": line 10: expected key=value`,
+		`input "labels": expected the problems above fixed first (10 are listed), found 15 more`,
+		`x***yyy`,
+		`y… (cut: `,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "line 11:") {
+		t.Errorf("log lists an 11th problem with labels:\n%s", log)
+	}
+	if strings.Contains(log, secret[:8]) {
+		t.Errorf("log holds part of the secret:\n%s", log)
+	}
+	if len(log) > 5000 {
+		t.Errorf("log: want at most 5000 bytes, have %d", len(log))
 	}
 }

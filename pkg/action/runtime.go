@@ -109,6 +109,8 @@ func New(spec Spec, p Process) (*Runtime, error) {
 		source:   map[string]string{},
 		parsed:   map[string]any{},
 		problems: args.problems,
+		failed:   map[string]bool{},
+		reported: map[string]bool{},
 		base:     rt.base,
 	}
 	for _, in := range spec.Inputs {
@@ -125,23 +127,52 @@ func New(spec Spec, p Process) (*Runtime, error) {
 }
 
 // rawInput finds an input's text: a flag, then INPUT_<NAME> on GitHub, then
-// FERRY_<NAME>, then the default. Empty counts as unset, as on the runner.
+// FERRY_<NAME>, then the default. Empty counts as unset, as on the runner;
+// so does text of only whitespace, except for an input parsed as a bool, a
+// number, a duration or one of a set of options (see [setBy]).
 func (rt *Runtime) rawInput(in Input, flags map[string]string) (text, source string) {
-	if v, ok := flags[in.Name]; ok && strings.TrimSpace(v) != "" {
-		return v, "--" + in.Name
+	if v, ok := flags[in.Name]; ok {
+		if v, ok := setBy(in, v, false); ok {
+			return v, "--" + in.Name
+		}
 	}
 	if rt.platform == GitHub {
-		if v := strings.TrimSpace(rt.getenv(GitHubEnvName(in.Name))); v != "" {
+		if v, ok := setBy(in, rt.getenv(GitHubEnvName(in.Name)), true); ok {
 			return v, GitHubEnvName(in.Name)
 		}
 	}
-	if v := strings.TrimSpace(rt.getenv(EnvName(in.Name))); v != "" {
+	if v, ok := setBy(in, rt.getenv(EnvName(in.Name)), true); ok {
 		return v, EnvName(in.Name)
 	}
 	if in.Default != "" {
 		return in.Default, "default"
 	}
 	return "", ""
+}
+
+// setBy reports whether text sets the input, and the text to parse
+// (trimmed when trim is true and there is more than whitespace). Empty text
+// never sets an input: the GitHub runner passes an input left out, or an
+// expression that came out empty, as "". Text of only whitespace (a YAML
+// ' ', a variable holding a newline) leaves a text input unset, as a blank
+// list or name means nothing; for a typed input it is a value, refused as
+// not true/false, a number, a duration or one of the options: taking it as
+// unset would apply the default (dry-run: ' ' would then write).
+func setBy(in Input, text string, trim bool) (string, bool) {
+	switch {
+	case text == "":
+		return "", false
+	case strings.TrimSpace(text) != "":
+		if trim {
+			text = strings.TrimSpace(text)
+		}
+		return text, true
+	}
+	switch in.Kind {
+	case Bool, Int, Duration:
+		return text, true
+	}
+	return text, len(in.Options) > 0
 }
 
 func logLevel(getenv func(string) string) slog.Level {
@@ -398,12 +429,15 @@ func (rt *Runtime) Finish(ctx context.Context, err error) int {
 	var usage *UsageError
 	switch {
 	case errors.As(err, &usage):
+		// Each problem is redacted before it is cut to its bound, so that
+		// no cut leaves part of a secret the redactor would not know.
+		edit := func(s string) string { return shorten(rt.Redact(s)) }
 		if rt.platform == GitHub {
 			for _, p := range usage.Problems {
-				rt.fail(p.Error())
+				rt.fail(edit(p.Error()))
 			}
 		} else {
-			rt.fail(usage.Error())
+			rt.fail(usage.format(edit))
 		}
 		fmt.Fprintf(rt.log, "ferry %s --help lists the inputs.\n", rt.spec.Name)
 		return ExitUsage

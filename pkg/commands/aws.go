@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -33,6 +34,31 @@ func awsInputs() []action.Input {
 // timeoutInput is the deadline of a whole action run.
 func timeoutInput(def string) action.Input {
 	return action.Input{Name: "timeout", Kind: action.Duration, Default: def, Description: "Deadline for the whole run, e.g. 10m."}
+}
+
+// checkBakeTime refuses a progressive shift that cannot finish in time:
+// its n steps wait bake-time between each two (not after the last), and
+// those waits alone reach input timeout, so the run would end at its
+// deadline mid-shift, after writes. Found before any, it is a usage error.
+func checkBakeTime(in *action.Values, stepsInput string, n int) {
+	if n < 2 || in.Failed("bake-time", "timeout") {
+		return
+	}
+	bake, timeout := in.Duration("bake-time"), in.Duration("timeout")
+	k := time.Duration(n - 1)
+	if bake <= 0 || bake <= (timeout-1)/k { // (n-1) × bake < timeout, without overflow
+		return
+	}
+	waits := "more than " + time.Duration(math.MaxInt64).String()
+	if bake <= math.MaxInt64/k {
+		waits = (k * bake).String()
+	}
+	s := "s"
+	if n == 2 {
+		s = ""
+	}
+	in.Add(fmt.Errorf("inputs %q, %q and %q: expected a timeout longer than the waits between the steps (%d steps, %d wait%s of bake-time %s: %s), found timeout %s",
+		stepsInput, "bake-time", "timeout", n, n-1, s, bake, waits, timeout))
 }
 
 // awsOptions reads the AWS inputs and checks them, recording every problem in

@@ -109,15 +109,15 @@ func planPush(ctx context.Context, rt *action.Runtime) pushPlan {
 	case "local-image", "source-image", "base-image":
 		ref, err := image.ParseReference(in.String(p.source))
 		if err != nil {
-			in.Problem(p.source, "an image reference such as registry/repo:tag or repo@sha256:…", fmt.Sprintf("%q (%v)", in.String(p.source), err))
+			in.Problem(p.source, "an image reference such as registry/repo:tag or repo@sha256:…", fmt.Sprintf("%s (%v)", action.Quote(in.String(p.source)), err))
 		}
 		p.ref = ref
 	case "image-tar", "oci-layout":
 		p.path = in.Path(p.source)
 		if fi, err := os.Stat(p.path); err != nil {
-			in.Problem(p.source, "an existing path", fmt.Sprintf("%q (%v)", in.String(p.source), errors.Unwrap(err)))
+			in.Problem(p.source, "an existing path", fmt.Sprintf("%s (%v)", action.Quote(in.String(p.source)), errors.Unwrap(err)))
 		} else if want := p.source == "oci-layout"; fi.IsDir() != want {
-			in.Problem(p.source, map[bool]string{true: "a directory", false: "a file"}[want], fmt.Sprintf("%q", in.String(p.source)))
+			in.Problem(p.source, map[bool]string{true: "a directory", false: "a file"}[want], action.Quote(in.String(p.source)))
 		}
 	}
 	if p.source == "base-image" {
@@ -136,14 +136,14 @@ func planPush(ctx context.Context, rt *action.Runtime) pushPlan {
 	}
 	for _, t := range p.tags {
 		if err := image.ValidateTag(t); err != nil {
-			in.Problem("tags", "tags of letters, digits, _ . - (at most 128, not starting with . or -)", fmt.Sprintf("%q", t))
+			in.Problem("tags", "tags of letters, digits, _ . - (at most 128, not starting with . or -)", action.Quote(t))
 		}
 	}
 	if p.jobs < 1 || p.jobs > 64 {
 		in.Problem("jobs", "1 to 64", fmt.Sprint(p.jobs))
 	}
 	if p.endpoint != "" && strings.Contains(p.endpoint, "/") {
-		in.Problem("registry-endpoint", "a registry host[:port] without scheme or path, e.g. vpce-0a1b.dkr.ecr.eu-west-1.vpce.amazonaws.com", fmt.Sprintf("%q", p.endpoint))
+		in.Problem("registry-endpoint", "a registry host[:port] without scheme or path, e.g. vpce-0a1b.dkr.ecr.eu-west-1.vpce.amazonaws.com", action.Quote(p.endpoint))
 	}
 	p.repo = ferryecr.RepositoryOptions{
 		Name:          in.String("repository"),
@@ -163,7 +163,7 @@ func planBuild(rt *action.Runtime, in *action.Values) image.BuildOptions {
 	o := image.BuildOptions{Workdir: in.String("workdir")}
 	files, err := image.ParseFiles(in.Lines("files"))
 	if err != nil {
-		in.Add(fmt.Errorf("input %q: %w", "files", err))
+		in.AddFor("files", err)
 	}
 	for i := range files {
 		if !filepath.IsAbs(files[i].Src) {
@@ -177,7 +177,7 @@ func planBuild(rt *action.Runtime, in *action.Values) image.BuildOptions {
 	for _, name := range []string{"image-entrypoint", "cmd"} {
 		words, err := splitCommand(in.String(name))
 		if err != nil {
-			in.Problem(name, `a JSON array such as ["/app","serve"] or words separated by spaces`, fmt.Sprintf("%q (%v)", in.String(name), err))
+			in.Problem(name, `a JSON array such as ["/app","serve"] or words separated by spaces`, fmt.Sprintf("%s (%v)", action.Quote(in.String(name)), err))
 		}
 		if name == "image-entrypoint" {
 			o.Entrypoint = words
@@ -192,7 +192,7 @@ func planBuild(rt *action.Runtime, in *action.Values) image.BuildOptions {
 	if items := in.List("platforms"); len(items) > 0 {
 		platforms, err := image.ParsePlatforms(items)
 		if err != nil {
-			in.Add(fmt.Errorf("input %q: %w", "platforms", err))
+			in.AddFor("platforms", err)
 		}
 		o.Platforms = platforms
 	}

@@ -132,10 +132,11 @@ func planDeploy(rt *action.Runtime) deployPlan {
 		}
 		steps, err := traffic.StepsFromPercentages(in.List("traffic-steps"))
 		if err != nil {
-			in.Problem("traffic-steps", "percentages from 0 to 100, strictly increasing, ending at 100, e.g. 10,50,100", fmt.Sprintf("%q (%v)", strings.Join(in.List("traffic-steps"), ","), err))
+			in.Problem("traffic-steps", "percentages from 0 to 100, strictly increasing, ending at 100, e.g. 10,50,100", fmt.Sprintf("%s (%v)", action.Quote(strings.Join(in.List("traffic-steps"), ",")), err))
 		} else if last := steps[len(steps)-1]; last.Blue != 0 {
 			in.Problem("traffic-steps", "the last step at 100", strings.Join(in.List("traffic-steps"), ","))
 		}
+		checkBakeTime(in, "traffic-steps", len(steps))
 		p.blueGreen = &blueGreenPlan{
 			blue: in.String("blue-service"), green: in.String("green-service"), percentages: steps,
 			traffic: traffic.Options{
@@ -159,20 +160,20 @@ func planDeploy(rt *action.Runtime) deployPlan {
 		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 			p.file = path
 		} else if strings.HasSuffix(td, ".json") || strings.ContainsAny(td, `/\`) && !strings.HasPrefix(td, "arn:") {
-			in.Problem("task-definition", "an existing file, or a family, family:revision or ARN", fmt.Sprintf("%q (no such file)", td))
+			in.Problem("task-definition", "an existing file, or a family, family:revision or ARN", action.Quote(td)+" (no such file)")
 		} else {
 			p.ref = td
 		}
 	}
 	var err error
 	if p.overrides.Images, err = taskdef.ParseImages(in.Lines("images")); err != nil {
-		in.Add(fmt.Errorf("input %q: %w", "images", err))
+		in.AddFor("images", err)
 	}
 	if p.overrides.Environment, err = taskdef.ParseEnvironment(in.Lines("environment")); err != nil {
-		in.Add(fmt.Errorf("input %q: %w", "environment", err))
+		in.AddFor("environment", err)
 	}
 	if p.overrides.Secrets, err = taskdef.ParseSecrets(in.Lines("secrets")); err != nil {
-		in.Add(fmt.Errorf("input %q: %w", "secrets", err))
+		in.AddFor("secrets", err)
 	}
 	if in.IsSet("desired-count") {
 		n := in.Int("desired-count")
@@ -192,7 +193,7 @@ func planDeploy(rt *action.Runtime) deployPlan {
 		}
 	}
 	if p.command, err = splitCommand(in.String("run-task-command")); err != nil {
-		in.Problem("run-task-command", `a JSON array such as ["migrate","up"] or words separated by spaces`, fmt.Sprintf("%q (%v)", in.String("run-task-command"), err))
+		in.Problem("run-task-command", `a JSON array such as ["migrate","up"] or words separated by spaces`, fmt.Sprintf("%s (%v)", action.Quote(in.String("run-task-command")), err))
 	}
 	return p
 }

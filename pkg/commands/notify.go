@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -120,7 +121,7 @@ func planNotify(rt *action.Runtime) notifyPlan {
 		in.Problem("telegram-bot-token", "a bot token as BotFather gives it, 123456:ABC…", "a secret value (not shown) of another shape")
 	}
 	if id := in.String("telegram-chat-id"); id != "" && !telegramChatID.MatchString(id) {
-		in.Problem("telegram-chat-id", "a numeric chat ID or @channelusername", strconv.Quote(id))
+		in.Problem("telegram-chat-id", "a numeric chat ID or @channelusername", action.Quote(id))
 	}
 	p.telegram = [2]string{in.String("telegram-bot-token"), in.String("telegram-chat-id")}
 	if ts := in.String("update-message"); ts != "" {
@@ -128,7 +129,7 @@ func planNotify(rt *action.Runtime) notifyPlan {
 		case !in.IsSet("slack-bot-token"):
 			in.Problem("update-message", "slack-bot-token and slack-channel with it (only Slack's Web API edits messages)", "update-message alone")
 		case !slackTS.MatchString(ts):
-			in.Problem("update-message", "a Slack message ts such as 1700000000.000100 (the slack-ts output)", strconv.Quote(ts))
+			in.Problem("update-message", "a Slack message ts such as 1700000000.000100 (the slack-ts output)", action.Quote(ts))
 		}
 	}
 	if in.Int("pull-request") < 0 {
@@ -137,9 +138,7 @@ func planNotify(rt *action.Runtime) notifyPlan {
 
 	c := notifyContext(rt)
 	fields, err := notify.ParseFields(in.Lines("fields"))
-	for _, e := range flattenJoin(err) {
-		in.Add(fmt.Errorf(`input "fields": %w`, e)) // e says what was expected and found
-	}
+	in.AddFor("fields", err) // each line's problem says what was expected and found
 	c.Fields = fields
 	c.Status = notifyStatus(rt)
 	p.commentKey = commentKey(rt, c)
@@ -148,7 +147,11 @@ func planNotify(rt *action.Runtime) notifyPlan {
 
 	if len(p.webhooks) == 0 && !p.slackBot && p.telegram[0] == "" && p.github.token == "" && p.gitlab.token == "" &&
 		!in.IsSet("slack-channel") && !in.IsSet("telegram-chat-id") {
-		in.Add(errors.New("no destination: expected at least one of " + strings.Join(webhookInputs, ", ") + ", slack-bot-token, telegram-bot-token, github-token or gitlab-token, found none"))
+		var dests []string
+		for _, name := range append(slices.Clone(webhookInputs), "slack-bot-token", "telegram-bot-token", "github-token") {
+			dests = append(dests, strconv.Quote(name))
+		}
+		in.Add(fmt.Errorf("inputs %s or %q: expected at least one destination, found none", strings.Join(dests, ", "), "gitlab-token"))
 	}
 	// Title and message last: templates see the whole context, and a
 	// problem in one is reported once, on the input it comes from.
@@ -198,7 +201,7 @@ func checkURL(in *action.Values, name string, secret bool) {
 	if ok {
 		return
 	}
-	found := strconv.Quote(raw)
+	found := action.Quote(raw)
 	if secret {
 		found = "a secret value (not shown)"
 		if err == nil && u.Scheme == "http" && u.Host != "" {

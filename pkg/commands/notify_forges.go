@@ -42,7 +42,7 @@ func planGitHub(rt *action.Runtime, c notify.Context) githubTarget {
 		return t
 	}
 	if !ownerRepo.MatchString(c.Repository) {
-		in.Problem("repository", "owner/name of the GitHub repository (github-token is set)", fmt.Sprintf("%q", c.Repository))
+		in.Problem("repository", "owner/name of the GitHub repository (github-token is set)", action.Quote(c.Repository))
 	}
 	t.owner, t.repo, _ = strings.Cut(c.Repository, "/")
 	if t.environment != "" && c.SHA == "" {
@@ -218,7 +218,7 @@ func planGitLab(rt *action.Runtime, c notify.Context) gitlabTarget {
 		iid:     int64(c.PullRequest),
 	}
 	if t.token != "" && !strings.Contains(t.project, "/") {
-		in.Problem("repository", "the GitLab project path, group/project (gitlab-token is set)", fmt.Sprintf("%q", t.project))
+		in.Problem("repository", "the GitLab project path, group/project (gitlab-token is set)", action.Quote(t.project))
 	}
 	return t
 }

@@ -80,11 +80,10 @@ func planTraffic(in *action.Values) traffic.Options {
 	case modes > 1:
 		in.Problem(given[1], "one of preset, blue-weight with green-weight, or steps", strings.Join(given, " and "))
 	case in.IsSet("preset"):
-		w, err := traffic.Preset(in.String("preset"))
-		if err != nil {
-			in.Problem("preset", "one of "+strings.Join(traffic.PresetNames(), ", "), strconv.Quote(in.String("preset")))
+		// The runtime checked the name against the input's options.
+		if w, err := traffic.Preset(in.String("preset")); err == nil {
+			o.Steps = []traffic.Weights{w}
 		}
-		o.Steps = []traffic.Weights{w}
 	case weights:
 		if !in.IsSet("blue-weight") || !in.IsSet("green-weight") {
 			missing := "green-weight"
@@ -94,19 +93,27 @@ func planTraffic(in *action.Values) traffic.Options {
 			in.Problem(missing, "blue-weight and green-weight together", "only one of them")
 			break
 		}
+		if in.Failed("blue-weight", "green-weight") {
+			break
+		}
 		w, err := traffic.NewWeights(in.Int("blue-weight"), in.Int("green-weight"))
 		if err != nil {
-			in.Problem("blue-weight", "weights from 0 to 999, not both 0", fmt.Sprintf("blue-weight %d and green-weight %d (%v)", in.Int("blue-weight"), in.Int("green-weight"), err))
+			in.Add(err) // each problem names the weight at fault
+			break
 		}
 		o.Steps = []traffic.Weights{w}
 	default:
 		steps, err := traffic.StepsFromPercentages(in.List("steps"))
 		if err != nil {
-			in.Problem("steps", "green percentages from 0 to 100, strictly increasing, e.g. 10,50,100", fmt.Sprintf("%q (%v)", strings.Join(in.List("steps"), ","), err))
+			in.Problem("steps", "green percentages from 0 to 100, strictly increasing, e.g. 10,50,100", fmt.Sprintf("%s (%v)", action.Quote(strings.Join(in.List("steps"), ",")), err))
+			break
 		}
 		o.Steps = steps
 	}
+	// The domain checks the steps again; a problem with the inputs they
+	// came from is reported above, once.
 	in.Add(o.Validate())
+	checkBakeTime(in, "steps", len(o.Steps))
 	return o
 }
 

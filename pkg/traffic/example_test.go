@@ -52,7 +52,7 @@ func ExampleOptions_Validate() {
 	// Output:
 	// input "listener-arn": expected an ELBv2 listener ARN like "arn:aws:elasticloadbalancing:…:listener/app/…", found "x"
 	// input "green-target-group": expected a target group other than the blue one, found "web-blue" in both
-	// weights: expected weights 0 to 999, not both 0, found blue=0 green=0
+	// inputs "blue-weight" and "green-weight": expected weights 0 to 999, not both 0, found blue=0 green=0
 	// input "min-healthy-targets": expected 0 to 1000, found -1
 }
 

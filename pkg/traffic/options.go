@@ -97,14 +97,16 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf(`input "green-target-group": expected a target group other than the blue one, found %q in both`, o.Green))
 	}
 
+	// Steps come from input "preset", inputs "blue-weight" and
+	// "green-weight" (one step), or input "steps".
 	if len(o.Steps) == 0 {
-		errs = append(errs, errors.New("weights: expected a preset, custom weights or steps, found none"))
+		errs = append(errs, errors.New(`inputs "preset", "blue-weight", "green-weight" or "steps": expected a preset, custom weights or steps, found none`))
 	}
 	for i, w := range o.Steps {
 		if !w.valid() {
-			what := "weights"
+			what := `inputs "blue-weight" and "green-weight"`
 			if len(o.Steps) > 1 {
-				what = fmt.Sprintf("step %d", i+1)
+				what = fmt.Sprintf(`input "steps": step %d`, i+1)
 			}
 			errs = append(errs, fmt.Errorf("%s: expected weights 0 to %d, not both 0, found %s", what, MaxWeight, w))
 		}

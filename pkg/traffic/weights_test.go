@@ -57,9 +57,9 @@ func TestNewWeights(t *testing.T) {
 		{name: "percentages", blue: 70, green: 30, want: traffic.Weights{Blue: 70, Green: 30}},
 		{name: "one zero", blue: 0, green: 1, want: traffic.Weights{Blue: 0, Green: 1}},
 		{name: "largest", blue: 999, green: 999, want: traffic.Weights{Blue: 999, Green: 999}},
-		{name: "negative", blue: -1, green: 10, wantErr: []string{"blue weight: expected 0 to 999, found -1"}},
-		{name: "too large", blue: 10, green: 1000, wantErr: []string{"green weight: expected 0 to 999, found 1000"}},
-		{name: "both zero", blue: 0, green: 0, wantErr: []string{"found blue=0 green=0"}},
+		{name: "negative", blue: -1, green: 10, wantErr: []string{`input "blue-weight": expected 0 to 999, found -1`}},
+		{name: "too large", blue: 10, green: 1000, wantErr: []string{`input "green-weight": expected 0 to 999, found 1000`}},
+		{name: "both zero", blue: 0, green: 0, wantErr: []string{`inputs "blue-weight" and "green-weight": expected at least one weight above 0, found both 0`}},
 		{name: "both wrong", blue: -1, green: 1000, wantErr: []string{"found -1", "found 1000"}},
 	}
 	for _, tt := range tests {
@@ -187,12 +187,12 @@ func TestValidate(t *testing.T) {
 		{name: "same group twice", edit: func(o *traffic.Options) { o.Green = o.Blue }, wantErr: []string{
 			`input "green-target-group": expected a target group other than the blue one, found "web-blue" in both`,
 		}},
-		{name: "no weights", edit: func(o *traffic.Options) { o.Steps = nil }, wantErr: []string{"weights: expected a preset, custom weights or steps, found none"}},
+		{name: "no weights", edit: func(o *traffic.Options) { o.Steps = nil }, wantErr: []string{`inputs "preset", "blue-weight", "green-weight" or "steps": expected a preset, custom weights or steps, found none`}},
 		{name: "bad weights", edit: func(o *traffic.Options) { o.Steps = []traffic.Weights{{Blue: 0, Green: 0}} }, wantErr: []string{
-			"weights: expected weights 0 to 999, not both 0, found blue=0 green=0",
+			`inputs "blue-weight" and "green-weight": expected weights 0 to 999, not both 0, found blue=0 green=0`,
 		}},
 		{name: "bad step", edit: func(o *traffic.Options) { o.Steps = []traffic.Weights{{Blue: 90, Green: 10}, {Blue: 0, Green: 1000}} }, wantErr: []string{
-			"step 2: expected weights 0 to 999, not both 0, found blue=0 green=1000",
+			`input "steps": step 2: expected weights 0 to 999, not both 0, found blue=0 green=1000`,
 		}},
 		{name: "negative bake time", edit: func(o *traffic.Options) { o.BakeTime = -time.Second }, wantErr: []string{
 			`input "bake-time": expected a duration of 0 or more, found -1s`,
@@ -213,7 +213,7 @@ func TestValidate(t *testing.T) {
 		{name: "everything at once", edit: func(o *traffic.Options) {
 			*o = traffic.Options{Listeners: []string{"x"}, BakeTime: -1, MinHealthyTargets: -1, Stickiness: -1, Alarms: []string{""}}
 		}, wantErr: []string{
-			`input "listener-arn"`, `input "blue-target-group"`, `input "green-target-group"`, "weights:",
+			`input "listener-arn"`, `input "blue-target-group"`, `input "green-target-group"`, `inputs "preset", "blue-weight", "green-weight" or "steps"`,
 			`input "bake-time"`, `input "alarms"`, `input "min-healthy-targets"`, `input "stickiness-duration"`,
 		}},
 	}
