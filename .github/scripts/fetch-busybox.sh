@@ -22,6 +22,13 @@ exec 9>"$dir/.lock"
 flock 9
 
 for arch in "$@"; do
+	case "$arch" in
+	amd64 | arm64 | armhf | armel | i386 | ppc64el | s390x | riscv64 | mips64el) ;;
+	*)
+		echo "fetch-busybox: want a Debian architecture (amd64, arm64, armhf, …), have \"$arch\"" >&2
+		exit 2
+		;;
+	esac
 	out="$dir/$arch"
 	if [ -f "$out/DEBIAN/control" ] && [ -f "$out/bin/busybox" ]; then
 		continue
@@ -37,7 +44,10 @@ for arch in "$@"; do
 	# apt-get download writes into the current directory, which its
 	# sandbox user must be able to write to.
 	chmod 0777 "$tmp"
-	(cd "$tmp" && apt-get download -qq "$pkg" 2>&1 | grep -v 'Download is performed unsandboxed' || true)
+	(
+		cd "$tmp"
+		apt-get download -qq "$pkg" 2>&1 | { grep -v 'Download is performed unsandboxed' || true; }
+	)
 	deb="$(find "$tmp" -name 'busybox-static_*.deb' | head -n 1)"
 	[ -n "$deb" ] || { echo "fetch-busybox: apt-get download $pkg fetched nothing" >&2; exit 1; }
 	dpkg-deb -R "$deb" "$tmp/pkg"
