@@ -5,6 +5,8 @@
 #   make image       the release images (linux/amd64, linux/arm64) without Docker, as OCI layouts: the action
 #                    image in dist/image, the GitLab job image in dist/gitlab-image
 #                    (IMAGE_FLAGS=-run=false skips running them with chroot, which needs root)
+#   make image-load  make image, then load the host's GitLab job image into the local Docker Engine as
+#                    localhost/ferry-ci/ferry:dev-gitlab, the image the components on main name
 #   make busybox     Debian's busybox-static for each platform, unpacked in dist/busybox (make image fetches it)
 #   make dev-up      a detached local AWS stack (moto) in .dev/; load it with: set -a; . .dev/env; set +a
 #   make dev-down    stop it
@@ -47,6 +49,10 @@ image: busybox
 		-version "$(VERSION)" -revision "$(REVISION)" -out dist/image -gitlab-out dist/gitlab-image \
 		-platforms "$(subst $(eval) ,$(comma),$(IMAGE_ARCHES:%=linux/%))" \
 		-busybox "$(subst $(eval) ,$(comma),$(foreach a,$(IMAGE_ARCHES),linux/$(a)=$(BUSYBOX_DIR)/$(a)))" $(IMAGE_FLAGS)
+
+.PHONY: image-load
+image-load:
+	$(MAKE) image IMAGE_FLAGS="-load-gitlab localhost/ferry-ci/ferry:dev-gitlab $(IMAGE_FLAGS)"
 
 # Debian's busybox-static for each architecture, fetched with apt-get
 # download and unpacked (dpkg-deb -R) when missing; a foreign architecture

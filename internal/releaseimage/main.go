@@ -43,10 +43,11 @@ const defaultMaxBytes = 10_000_000
 // config is the command line, parsed.
 type config struct {
 	options
-	Out       string
-	GitLabOut string
-	MaxBytes  int64
-	Run       bool
+	Out        string
+	GitLabOut  string
+	LoadGitLab string
+	MaxBytes   int64
+	Run        bool
 }
 
 func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -55,6 +56,7 @@ func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (con
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Out, "out", "dist/image", "OCI layout directory to write the action image to (replaced if it is one)")
 	fs.StringVar(&c.GitLabOut, "gitlab-out", "dist/gitlab-image", "OCI layout directory to write the GitLab job image to (replaced if it is one); empty builds no GitLab image")
+	fs.StringVar(&c.LoadGitLab, "load-gitlab", "", "load the host platform's GitLab image into the local Docker Engine under this name (make image-load)")
 	busybox := fs.String("busybox", "", "for the GitLab image: each platform's busybox-static package unpacked with dpkg-deb -R, as os/arch=DIR, comma separated (make busybox fetches them)")
 	platforms := fs.String("platforms", "linux/amd64,linux/arm64", "platforms, comma separated, in index order")
 	fs.StringVar(&c.Version, "version", "dev", "version: -X main.version and the version label")
@@ -140,6 +142,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err := publishLayout(stdout, "ferry "+c.Version+" GitLab job image", c.GitLabOut, c.Version+"-gitlab", gitlab, c.MaxBytes); err != nil {
 			return err
 		}
+	}
+	if c.LoadGitLab != "" && gitlab.Index != nil {
+		b, err := hostImage(gitlab.Images)
+		if err != nil {
+			return err
+		}
+		if err := ferryimage.Load(ctx, c.LoadGitLab, b.Image); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "loaded the %s GitLab image into the local engine as %s\n", b.Platform, c.LoadGitLab)
 	}
 	if !c.Run {
 		fmt.Fprintln(stdout, "not run: -run=false")
