@@ -9,7 +9,8 @@ import (
 
 // GitLabImage is the image the components on main run by default: the
 // GitLab job image (ferry with busybox: GitLab jobs need a shell for their
-// script) of a developer build, `make image-load`, in the local engine.
+// script) of a developer build, which `make image-load` loads into the
+// local engine.
 // It names no registry anyone can publish to (localhost), so an engine that
 // lacks it fails at pull instead of running someone else's image. A release
 // commit pins every component to the published image by digest instead
