@@ -104,7 +104,7 @@ var appletRE = regexp.MustCompile(`^(\[|\[\[|[a-z0-9][a-z0-9_.-]*)$`)
 func Applets(bin []byte) ([]string, error) {
 	start := []byte("\x00[\x00[[\x00")
 	i := bytes.Index(bin, start)
-	if i < 0 || bytes.Index(bin[i+1:], start) >= 0 {
+	if i < 0 || bytes.Contains(bin[i+1:], start) {
 		return nil, errors.New("no single applet table (\"[\", \"[[\", …) in the binary: not busybox?")
 	}
 	var names []string
