@@ -10,7 +10,9 @@ COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/ferry ./cmd/ferry
 
 # GitLab CI runs a job's script with a shell, so its image adds busybox:
-# docker build --target gitlab (published as ghcr.io/ferry-ci/ferry:v1-gitlab).
+# docker build --target gitlab builds one for local use. Releases publish the
+# one `make image` assembles without Docker (internal/ferryimage: Debian's
+# busybox-static, ferry at the same path), as ghcr.io/ferry-ci/ferry:<tag>-gitlab.
 FROM busybox:1.37-musl AS gitlab
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/ferry /usr/local/bin/ferry

@@ -2,8 +2,12 @@
 #
 #   make test        everything CI runs: fmt-check vet staticcheck tools unit actionlint cfn-lint
 #   make build       bin/ferry
-#   make image       the release image (linux/amd64, linux/arm64) without Docker, as an OCI layout in dist/image
-#                    (IMAGE_FLAGS=-run=false skips running it with chroot, which needs root)
+#   make image       the release images (linux/amd64, linux/arm64) without Docker, as OCI layouts: the action
+#                    image in dist/image, the GitLab job image in dist/gitlab-image
+#                    (IMAGE_FLAGS=-run=false skips running them with chroot, which needs root)
+#   make image-load  make image, then load the host's GitLab job image into the local Docker Engine as
+#                    localhost/ferry-ci/ferry:dev-gitlab, the image the components on main name
+#   make busybox     Debian's busybox-static for each platform, unpacked in dist/busybox (make image fetches it)
 #   make dev-up      a detached local AWS stack (moto) in .dev/; load it with: set -a; . .dev/env; set +a
 #   make dev-down    stop it
 #   make demo        build, then the main job twice against a private moto (.dev/demo-summary.md)
@@ -20,6 +24,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Every timestamp in the release image: the last commit's time, so that the
 # same commit gives the same digests.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+comma    := ,
 GOFILES   = $(shell find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './.dev/*')
 
 .DEFAULT_GOAL := build
@@ -28,15 +33,33 @@ GOFILES   = $(shell find . -name '*.go' -not -path './.git/*' -not -path '*/test
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ferry ./cmd/ferry
 
-# The release image, assembled by ferry's own daemonless build (scratch, the
-# static binary at /ferry, the CA certificates; the Dockerfile's "action"
-# stage describes the same image): prints each platform's compressed size,
-# fails above 10 MB, and runs /ferry version in the unpacked root filesystem
-# with chroot (as root).
+# The release images, assembled by ferry's own daemonless build
+# (internal/releaseimage, internal/ferryimage): the action image (scratch,
+# the static binary at /ferry, the CA certificates; the Dockerfile's
+# "action" stage describes the same image) and the GitLab job image (the
+# same binary at /usr/local/bin/ferry, the CA certificates and busybox from
+# Debian's busybox-static). Prints each platform's compressed size, fails
+# above 10 MB, and runs /ferry version and a shell script in the unpacked
+# root filesystems with chroot (as root).
+IMAGE_ARCHES := amd64 arm64
+BUSYBOX_DIR  := dist/busybox
 .PHONY: image
-image:
+image: busybox
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./internal/releaseimage \
-		-version "$(VERSION)" -revision "$(REVISION)" -out dist/image $(IMAGE_FLAGS)
+		-version "$(VERSION)" -revision "$(REVISION)" -out dist/image -gitlab-out dist/gitlab-image \
+		-platforms "$(subst $(eval) ,$(comma),$(IMAGE_ARCHES:%=linux/%))" \
+		-busybox "$(subst $(eval) ,$(comma),$(foreach a,$(IMAGE_ARCHES),linux/$(a)=$(BUSYBOX_DIR)/$(a)))" $(IMAGE_FLAGS)
+
+.PHONY: image-load
+image-load:
+	$(MAKE) image IMAGE_FLAGS="-load-gitlab localhost/ferry-ci/ferry:dev-gitlab $(IMAGE_FLAGS)"
+
+# Debian's busybox-static for each architecture, fetched with apt-get
+# download and unpacked (dpkg-deb -R) when missing; a foreign architecture
+# is added to dpkg first (as root).
+.PHONY: busybox
+busybox:
+	@bash .github/scripts/fetch-busybox.sh $(BUSYBOX_DIR) $(IMAGE_ARCHES)
 
 .PHONY: fmt-check
 fmt-check:

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Makes the release commit of a version tag and points the tags at it.
 #
-#   TAG=v1.2.3 IMAGE=ghcr.io/ferry-ci/ferry@sha256:… .github/scripts/release-tags.sh
+#   TAG=v1.2.3 IMAGE=ghcr.io/ferry-ci/ferry@sha256:… \
+#     GITLAB_IMAGE=ghcr.io/ferry-ci/ferry@sha256:… .github/scripts/release-tags.sh
 #
 # Run it in a checkout of the commit TAG was pushed on (the source commit),
 # with every tag fetched and credentials to push tags to REMOTE (default
 # origin). It
-#   1. pins every action.yml to IMAGE (internal/pinimage) and commits that,
-#      and only that, on top of the source commit, detached from any branch.
+#   1. pins every action.yml to IMAGE and every GitLab component
+#      (templates/*.yml) to GITLAB_IMAGE (internal/pinimage) and commits
+#      that, and only that, on top of the source commit, detached from any
+#      branch.
 #      Author, committer and dates are fixed (the bot, the source commit's
 #      date), so the same source and image always give the same commit;
 #   2. moves TAG from the source commit to the release commit, only if the
@@ -23,6 +26,7 @@ set -euo pipefail
 
 : "${TAG:?TAG: want the version tag, e.g. v1.2.3}"
 : "${IMAGE:?IMAGE: want the image by digest, e.g. ghcr.io/ferry-ci/ferry@sha256:…}"
+: "${GITLAB_IMAGE:?GITLAB_IMAGE: want the GitLab job image by digest, e.g. ghcr.io/ferry-ci/ferry@sha256:…}"
 remote="${REMOTE:-origin}"
 read -r -a pin <<<"${PINIMAGE:-go run ./internal/pinimage}"
 
@@ -55,14 +59,14 @@ export GIT_AUTHOR_DATE GIT_COMMITTER_DATE="$GIT_AUTHOR_DATE"
 
 # 1. The release commit.
 [ -z "$(git status --porcelain --untracked-files=no)" ] || fail "the checkout has changes; want a clean checkout of the source commit"
-"${pin[@]}" -image "$IMAGE"
+"${pin[@]}" -image "$IMAGE" -gitlab-image "$GITLAB_IMAGE"
 changed="$(git status --porcelain --untracked-files=no)"
 [ -n "$changed" ] || fail "pinning changed nothing: is the source commit a release commit already?"
-unexpected="$(grep -vE '^ M (action\.yml|actions/[^/]+/action\.yml)$' <<<"$changed" || true)"
-[ -z "$unexpected" ] || fail "pinning changed more than action.yml files: $unexpected"
+unexpected="$(grep -vE '^ M (action\.yml|actions/[^/]+/action\.yml|templates/[^/]+\.yml)$' <<<"$changed" || true)"
+[ -z "$unexpected" ] || fail "pinning changed more than action.yml files and GitLab components: $unexpected"
 git commit -q -a \
-	-m "ferry $TAG: the actions run $IMAGE" \
-	-m "Release commit of $source_sha, the commit tagged $TAG: every action.yml names the published image by digest instead of the Dockerfile; nothing else changes."
+	-m "ferry $TAG: the actions run $IMAGE, the GitLab components $GITLAB_IMAGE" \
+	-m "Release commit of $source_sha, the commit tagged $TAG: every action.yml names the published image by digest instead of the Dockerfile, every GitLab component the published GitLab job image by digest instead of a developer build's; nothing else changes."
 release_sha="$(git rev-parse HEAD)"
 echo "release commit $release_sha (source $source_sha)"
 
@@ -70,7 +74,7 @@ echo "release commit $release_sha (source $source_sha)"
 leases=()
 refs=()
 move() { # move TAG_NAME MESSAGE: point the local tag at the release commit and queue its push
-	git tag -f -a "$1" -m "$2" -m "Release commit $release_sha; source $source_sha; image $IMAGE." "$release_sha" >/dev/null
+	git tag -f -a "$1" -m "$2" -m "Release commit $release_sha; source $source_sha; image $IMAGE; GitLab image $GITLAB_IMAGE." "$release_sha" >/dev/null
 	leases+=("--force-with-lease=refs/tags/$1:$(object "$1")")
 	refs+=("refs/tags/$1")
 }

@@ -3,18 +3,27 @@
 // uses (ping, inspect, save), so the real Docker client — the one ferry uses
 // when DOCKER_HOST points at it — is exercised end to end. It fails the test
 // on any other request.
+//
+// For tests that need a real engine (containers: gitlab-ci-local's docker
+// executor), RequireEngine is the one place that decides whether one
+// answers (ferryimage.Load puts an image into it).
 package dockertest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -80,3 +89,23 @@ func Save(t testing.TB, ref string, img v1.Image) (name.Reference, []byte, v1.Ha
 
 // Saves counts the images the engine exported.
 func (e *Engine) Saves() int { return int(e.saves.Load()) }
+
+// RequireEngine returns when a real Docker Engine answers the docker CLI
+// (DOCKER_HOST or the default socket). Otherwise it fails the test under CI
+// (CI set: the suite must run there, and make test starts an engine) and
+// skips it elsewhere, saying how to get one.
+func RequireEngine(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").CombinedOutput()
+	if err == nil {
+		return
+	}
+	msg := fmt.Sprintf("no Docker Engine answers: docker version: %v: %s", err, bytes.TrimSpace(out))
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (under CI a test that needs the engine fails instead of skipping)")
+		return
+	}
+	t.Skip(msg + " (start dockerd, or run make test, to run this test)")
+}

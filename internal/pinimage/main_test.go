@@ -16,9 +16,13 @@ import (
 const (
 	digestA = "ghcr.io/ferry-ci/ferry@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	digestB = "ghcr.io/ferry-ci/ferry@sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+	// The GitLab job images of the same releases.
+	gitlabA = "ghcr.io/ferry-ci/ferry@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	gitlabB = "ghcr.io/ferry-ci/ferry@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 )
 
-// copyActions copies the repository's action.yml files to a new root.
+// copyActions copies the repository's action.yml files and GitLab
+// components to a new root.
 func copyActions(t *testing.T) string {
 	t.Helper()
 	src := actiontest.Root(t)
@@ -27,6 +31,11 @@ func copyActions(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	components, err := filepath.Glob(filepath.Join(src, "templates", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, components...)
 	for _, f := range append(files, filepath.Join(src, "action.yml")) {
 		rel, _ := filepath.Rel(src, f)
 		b, err := os.ReadFile(f)
@@ -63,12 +72,59 @@ func runsImages(t *testing.T, root string) map[string]string {
 	return out
 }
 
+// componentImages maps each templates/*.yml below root to its image
+// input's default.
+func componentImages(t *testing.T, root string) map[string]string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(root, "templates", "*.yml"))
+	out := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := action.GitLabImageDefault(b)
+		if err != nil {
+			img = err.Error()
+		}
+		out[filepath.Base(f)] = img
+	}
+	return out
+}
+
 func TestPin(t *testing.T) {
 	t.Parallel()
 	root := copyActions(t)
+	before := map[string][]byte{}
+	for name := range componentImages(t, root) {
+		b, err := os.ReadFile(filepath.Join(root, "templates", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[name] = b
+	}
 	var out bytes.Buffer
-	if err := run([]string{"-root", root, "-image", digestA}, &out, io.Discard); err != nil {
+	if err := run([]string{"-root", root, "-image", digestA, "-gitlab-image", gitlabA}, &out, io.Discard); err != nil {
 		t.Fatal(err)
+	}
+	components := componentImages(t, root)
+	if want := len(commands.Specs()) + 2; len(components) != want {
+		t.Errorf("components: want %d (every command's and the two flows), have %d", want, len(components))
+	}
+	for name, img := range components {
+		if img != gitlabA {
+			t.Errorf("templates/%s: want the image default %s, have %q", name, gitlabA, img)
+		}
+		after, err := os.ReadFile(filepath.Join(root, "templates", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := bytes.Replace(before[name], []byte("default: "+action.GitLabImage+"\n"), []byte("default: "+gitlabA+"\n"), 1); !bytes.Equal(after, want) {
+			t.Errorf("templates/%s: want only the image default changed, have:\n%s", name, after)
+		}
+	}
+	if n := strings.Count(out.String(), "spec:inputs:image:default "+gitlabA); n != len(components) {
+		t.Errorf("output: want one line per component (%d), have %d:\n%s", len(components), n, out.String())
 	}
 	images := runsImages(t, root)
 	if want := len(commands.Specs()) + 1; len(images) != want {
@@ -83,12 +139,17 @@ func TestPin(t *testing.T) {
 		t.Errorf("output: want one line per file (%d), have %d:\n%s", len(images), n, out.String())
 	}
 	// A later release re-pins.
-	if err := run([]string{"-root", root, "-image", digestB}, io.Discard, io.Discard); err != nil {
+	if err := run([]string{"-root", root, "-image", digestB, "-gitlab-image", gitlabB}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for f, img := range runsImages(t, root) {
 		if img != "docker://"+digestB {
 			t.Errorf("re-pinned %s: want docker://%s, have %q", f, digestB, img)
+		}
+	}
+	for f, img := range componentImages(t, root) {
+		if img != gitlabB {
+			t.Errorf("re-pinned templates/%s: want %s, have %q", f, gitlabB, img)
 		}
 	}
 }
@@ -101,9 +162,27 @@ func TestPinRefusesAndWritesNothing(t *testing.T) {
 		setup func(t *testing.T, root string)
 		want  string
 	}{
-		{"no image", nil, nil, "-image: want an image by digest"},
-		{"by tag", []string{"-image", "ghcr.io/ferry-ci/ferry:v1"}, nil, "want an image by digest"},
-		{"undeclared action", []string{"-image", digestA}, func(t *testing.T, root string) {
+		{"no image", []string{"-gitlab-image", gitlabA}, nil, "-image: want an image by digest"},
+		{"no GitLab image", []string{"-image", digestA}, nil, "-gitlab-image: want an image by digest"},
+		{"by tag", []string{"-image", "ghcr.io/ferry-ci/ferry:v1", "-gitlab-image", gitlabA}, nil, "want an image by digest"},
+		{"GitLab image by tag", []string{"-image", digestA, "-gitlab-image", "ghcr.io/ferry-ci/ferry:v1-gitlab"}, nil, "pinning the image input: want an image by digest"},
+		{"drifted component", []string{"-image", digestA, "-gitlab-image", gitlabA}, func(t *testing.T, root string) {
+			p := filepath.Join(root, "templates", "whoami.yml")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, bytes.Replace(b, []byte("default: 2m"), []byte("default: 5m"), 1), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, `templates/whoami.yml after pinning: not the component generated from the "whoami" command`},
+		{"component without an image input", []string{"-image", digestA, "-gitlab-image", gitlabA}, func(t *testing.T, root string) {
+			p := filepath.Join(root, "templates", "stray.yml")
+			if err := os.WriteFile(p, []byte("spec:\n  inputs: {}\n---\njob: {script: [true]}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "templates/stray.yml: GitLab component: no spec:inputs:image:default"},
+		{"undeclared action", []string{"-image", digestA, "-gitlab-image", gitlabA}, func(t *testing.T, root string) {
 			p := filepath.Join(root, "actions", "stray", "action.yml")
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				t.Fatal(err)
@@ -112,7 +191,7 @@ func TestPinRefusesAndWritesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "actions/stray/action.yml: no command declares it"},
-		{"drifted action", []string{"-image", digestA}, func(t *testing.T, root string) {
+		{"drifted action", []string{"-image", digestA, "-gitlab-image", gitlabA}, func(t *testing.T, root string) {
 			p := filepath.Join(root, "actions", "whoami", "action.yml")
 			b, err := os.ReadFile(p)
 			if err != nil {
@@ -130,7 +209,7 @@ func TestPinRefusesAndWritesNothing(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, root)
 			}
-			before := runsImages(t, root)
+			before, beforeComponents := runsImages(t, root), componentImages(t, root)
 			err := run(append([]string{"-root", root}, tt.args...), io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("want an error with %q, have %v", tt.want, err)
@@ -139,6 +218,11 @@ func TestPinRefusesAndWritesNothing(t *testing.T) {
 			for f, img := range before {
 				if after[f] != img {
 					t.Errorf("%s changed from %q to %q although pinning failed", f, img, after[f])
+				}
+			}
+			for f, img := range componentImages(t, root) {
+				if beforeComponents[f] != img {
+					t.Errorf("templates/%s changed from %q to %q although pinning failed", f, beforeComponents[f], img)
 				}
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/pkg/action"
 )
 
 // gitEnv keeps the tests away from the machine's git configuration.
@@ -63,9 +64,10 @@ func (r releaseRepo) checkout(t *testing.T, rev string) string {
 	return dir
 }
 
-// release runs the script in a fresh checkout of rev and returns its
-// combined output and whether it succeeded.
-func (r releaseRepo) release(t *testing.T, rev, tag, image string) (string, bool) {
+// release runs the script in a fresh checkout of rev, with the action
+// image and the GitLab image (none when empty), and returns its combined
+// output and whether it succeeded.
+func (r releaseRepo) release(t *testing.T, rev, tag, image, gitlabImage string) (string, bool) {
 	t.Helper()
 	dir := r.checkout(t, rev)
 	cmd := exec.Command("bash", r.script)
@@ -73,6 +75,9 @@ func (r releaseRepo) release(t *testing.T, rev, tag, image string) (string, bool
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
 		"TAG="+tag, "IMAGE="+image, "PINIMAGE="+r.pinimage,
 		"GITHUB_OUTPUT="+filepath.Join(t.TempDir(), "output"))
+	if gitlabImage != "" {
+		cmd.Env = append(cmd.Env, "GITLAB_IMAGE="+gitlabImage)
+	}
 	out, err := cmd.CombinedOutput()
 	return string(out), err == nil
 }
@@ -129,7 +134,7 @@ func TestReleaseScript(t *testing.T) {
 	r, commits := newReleaseRepo(t)
 	source := commits["v1.2.3"]
 
-	out, ok := r.release(t, source, "v1.2.3", digestA)
+	out, ok := r.release(t, source, "v1.2.3", digestA, gitlabA)
 	if !ok {
 		t.Fatalf("release v1.2.3 failed:\n%s", out)
 	}
@@ -143,12 +148,25 @@ func TestReleaseScript(t *testing.T) {
 		}
 		changed := strings.Fields(git(t, r.remote, "diff", "--name-only", source, release))
 		want := strings.Fields(git(t, r.remote, "ls-tree", "-r", "--name-only", source))
-		want = slices.DeleteFunc(want, func(p string) bool { return filepath.Base(p) != "action.yml" })
-		if !slices.Equal(changed, want) {
-			t.Errorf("files changed: want every action.yml %q, have %q", want, changed)
+		want = slices.DeleteFunc(want, func(p string) bool {
+			return filepath.Base(p) != "action.yml" && filepath.Dir(p) != "templates"
+		})
+		actions := slices.DeleteFunc(slices.Clone(want), func(p string) bool { return filepath.Dir(p) == "templates" })
+		if !slices.Equal(changed, want) || len(actions) == 0 || len(actions) == len(want) {
+			t.Errorf("files changed: want every action.yml and GitLab component %q, have %q", want, changed)
 		}
-		if diff := git(t, r.remote, "diff", source, release); strings.Count(diff, "\n+  image: docker://"+digestA) != len(want) {
-			t.Errorf("diff: want one pinned runs.image per file:\n%s", diff)
+		diff := git(t, r.remote, "diff", source, release)
+		if strings.Count(diff, "\n+  image: docker://"+digestA) != len(actions) {
+			t.Errorf("diff: want one pinned runs.image per action.yml:\n%s", diff)
+		}
+		if n := strings.Count(diff, "\n+      default: "+gitlabA); n != len(want)-len(actions) {
+			t.Errorf("diff: want one pinned image default per component (%d), have %d:\n%s", len(want)-len(actions), n, diff)
+		}
+		if n := strings.Count(diff, "\n-      default: "+action.GitLabImage); n != len(want)-len(actions) {
+			t.Errorf("diff: want the developer build's image %s replaced in each component, have %d:\n%s", action.GitLabImage, n, diff)
+		}
+		if n := strings.Count(diff, "\n+") - strings.Count(diff, "\n+++"); n != len(want) {
+			t.Errorf("diff: want one added line per file (%d), have %d", len(want), n)
 		}
 		if who := git(t, r.remote, "log", "-1", "--format=%an <%ae> %cI", release); who != "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com> 2026-01-02T03:04:05+00:00" {
 			t.Errorf("release commit author and date: have %q", who)
@@ -163,7 +181,7 @@ func TestReleaseScript(t *testing.T) {
 
 	t.Run("run again: nothing changes", func(t *testing.T) {
 		before := git(t, r.remote, "for-each-ref", "refs/tags")
-		out, ok := r.release(t, source, "v1.2.3", digestA)
+		out, ok := r.release(t, source, "v1.2.3", digestA, gitlabA)
 		if !ok {
 			t.Fatalf("second run failed:\n%s", out)
 		}
@@ -178,7 +196,7 @@ func TestReleaseScript(t *testing.T) {
 	})
 
 	t.Run("an older patch leaves v1", func(t *testing.T) {
-		out, ok := r.release(t, commits["v1.2.2"], "v1.2.2", digestB)
+		out, ok := r.release(t, commits["v1.2.2"], "v1.2.2", digestB, gitlabB)
 		if !ok {
 			t.Fatalf("release v1.2.2 failed:\n%s", out)
 		}
@@ -194,7 +212,7 @@ func TestReleaseScript(t *testing.T) {
 	})
 
 	t.Run("a pre-release leaves v1", func(t *testing.T) {
-		out, ok := r.release(t, r.tag(t, "v1.3.0-rc.1"), "v1.3.0-rc.1", digestB)
+		out, ok := r.release(t, r.tag(t, "v1.3.0-rc.1"), "v1.3.0-rc.1", digestB, gitlabB)
 		if !ok {
 			t.Fatalf("release v1.3.0-rc.1 failed:\n%s", out)
 		}
@@ -209,7 +227,7 @@ func TestReleaseScript(t *testing.T) {
 		source := r.tag(t, "v1.4.0")
 		git(t, r.remote, "tag", "-f", "v1.4.0", commits["v1.2.2"])
 		before := git(t, r.remote, "for-each-ref", "refs/tags")
-		out, ok := r.release(t, source, "v1.4.0", digestB)
+		out, ok := r.release(t, source, "v1.4.0", digestB, gitlabB)
 		if ok {
 			t.Fatalf("release succeeded although v1.4.0 no longer names its source:\n%s", out)
 		}
@@ -221,8 +239,20 @@ func TestReleaseScript(t *testing.T) {
 		}
 	})
 
+	t.Run("no GitLab image", func(t *testing.T) {
+		source := r.tag(t, "v1.5.0")
+		before := git(t, r.remote, "for-each-ref", "refs/tags")
+		out, ok := r.release(t, source, "v1.5.0", digestA, "")
+		if ok || !strings.Contains(out, "GITLAB_IMAGE: want the GitLab job image by digest") {
+			t.Errorf("no GITLAB_IMAGE: want a refusal, have ok=%v:\n%s", ok, out)
+		}
+		if after := git(t, r.remote, "for-each-ref", "refs/tags"); after != before {
+			t.Errorf("tags changed by a refused release:\nbefore %s\nafter  %s", before, after)
+		}
+	})
+
 	t.Run("not a version", func(t *testing.T) {
-		out, ok := r.release(t, source, "v1", digestA)
+		out, ok := r.release(t, source, "v1", digestA, gitlabA)
 		if ok || !strings.Contains(out, `TAG: want vMAJOR.MINOR.PATCH[-PRERELEASE], have "v1"`) {
 			t.Errorf("TAG v1: want a refusal, have ok=%v:\n%s", ok, out)
 		}

@@ -16,17 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/ferry-ci/ferry/pkg/image"
+	"github.com/ferry-ci/ferry/internal/ferryimage"
 )
-
-// The image's layout, as the Dockerfile's "action" stage has it
-// (TestDockerfileAgrees).
-const (
-	binaryPath  = "/ferry"
-	caCertsPath = "/etc/ssl/certs/ca-certificates.crt"
-)
-
-var entrypoint = []string{binaryPath}
 
 // refNameAnnotation names the index in the layout's index.json.
 const refNameAnnotation = "org.opencontainers.image.ref.name"
@@ -38,9 +29,13 @@ type options struct {
 	Version   string        // -X main.version, and the version label
 	Revision  string        // the revision label (a commit SHA)
 	Source    string        // the source label (the repository URL)
-	CACerts   string        // the CA bundle copied to caCertsPath
+	CACerts   string        // the CA bundle copied to ferryimage.CACertsPath
 	Epoch     time.Time     // every timestamp in the image
 	WorkDir   string        // where binaries are built
+	// Busybox holds, for each platform (v1.Platform.String()), the
+	// busybox-static package unpacked with dpkg-deb -R that the GitLab job
+	// image is made with; none builds no GitLab image.
+	Busybox map[string]string
 }
 
 // built is one platform's image and the binary in it.
@@ -90,78 +85,102 @@ func labels(o options) map[string]string {
 	return l
 }
 
-// scratch is an empty OCI image for p: no layers, only the platform.
-func scratch(p v1.Platform) (v1.Image, error) {
-	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
-	return mutate.ConfigFile(img, cf)
+// inputs are what both images of p are made of.
+func inputs(o options, p v1.Platform, binary string) ferryimage.Inputs {
+	return ferryimage.Inputs{Platform: p, Binary: binary, CACerts: o.CACerts, Labels: labels(o), Epoch: o.Epoch}
 }
 
-// buildImage puts binary and the CA bundle on a scratch base for p.
+// buildImage puts binary and the CA bundle on a scratch base for p: the
+// action image.
 func buildImage(ctx context.Context, o options, p v1.Platform, binary string) (v1.Image, error) {
-	base, err := scratch(p)
+	return ferryimage.Action(ctx, inputs(o, p, binary))
+}
+
+// gitlabLabels are the GitLab job image's labels: the action image's, with
+// its own title and description naming busybox.
+func gitlabLabels(o options, bb ferryimage.Busybox) map[string]string {
+	l := labels(o)
+	l["org.opencontainers.image.title"] = "ferry-gitlab"
+	l["org.opencontainers.image.description"] = "ferry and busybox " + bb.Version + " (Debian busybox-static): the job image of ferry's GitLab CI/CD components"
+	return l
+}
+
+// buildGitLabImage builds the GitLab job image of p with binary and the
+// busybox package unpacked at bbDir.
+func buildGitLabImage(ctx context.Context, o options, p v1.Platform, binary, bbDir string) (v1.Image, ferryimage.Busybox, error) {
+	bb, err := ferryimage.ReadBusybox(bbDir)
 	if err != nil {
-		return nil, fmt.Errorf("scratch base for %s: %w", p, err)
+		return nil, bb, fmt.Errorf("%s: %w", p, err)
 	}
-	a, err := image.Build(ctx, image.BuildOptions{
-		Base: image.Artifact{Image: base},
-		Files: []image.File{
-			{Src: binary, Dest: binaryPath},
-			{Src: o.CACerts, Dest: caCertsPath},
-		},
-		Entrypoint: entrypoint,
-		Labels:     labels(o),
-		Epoch:      o.Epoch,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	return a.Image, nil
+	in := inputs(o, p, binary)
+	in.Labels = gitlabLabels(o, bb)
+	img, err := ferryimage.GitLab(ctx, in, bb, o.WorkDir)
+	return img, bb, err
 }
 
 // index gathers the images, in order, into an OCI index annotated like them.
-func index(o options, images []built) (v1.ImageIndex, error) {
+func index(l map[string]string, images []built) (v1.ImageIndex, error) {
 	adds := make([]mutate.IndexAddendum, len(images))
 	for i, b := range images {
 		p := b.Platform
 		adds[i] = mutate.IndexAddendum{Add: b.Image, Descriptor: v1.Descriptor{Platform: &p}}
 	}
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
-	annotated, ok := mutate.Annotations(idx, labels(o)).(v1.ImageIndex)
+	annotated, ok := mutate.Annotations(idx, l).(v1.ImageIndex)
 	if !ok {
 		return nil, errors.New("annotating the index: not an index")
 	}
 	return annotated, nil
 }
 
-// assemble compiles and builds every platform and returns the index and
-// its images.
-func assemble(ctx context.Context, o options) (v1.ImageIndex, []built, error) {
+// release is one image for every platform, and their index.
+type release struct {
+	Index  v1.ImageIndex
+	Images []built
+}
+
+// assemble compiles ferry for every platform and builds the action image
+// and, with o.Busybox, the GitLab job image of each.
+func assemble(ctx context.Context, o options) (action, gitlab release, err error) {
 	if len(o.Platforms) == 0 {
-		return nil, nil, errors.New("no platform to build")
+		return action, gitlab, errors.New("no platform to build")
 	}
-	var images []built
+	var gitlabLabel map[string]string
 	for _, p := range o.Platforms {
 		bin, err := compile(ctx, o, p)
 		if err != nil {
-			return nil, nil, err
+			return action, gitlab, err
 		}
 		img, err := buildImage(ctx, o, p, bin)
 		if err != nil {
-			return nil, nil, err
+			return action, gitlab, err
 		}
-		images = append(images, built{Platform: p, Image: img, Binary: bin})
+		action.Images = append(action.Images, built{Platform: p, Image: img, Binary: bin})
+		if len(o.Busybox) == 0 {
+			continue
+		}
+		dir, ok := o.Busybox[p.String()]
+		if !ok {
+			return action, gitlab, fmt.Errorf("%s: no busybox package for the GitLab image (-busybox)", p)
+		}
+		img, bb, err := buildGitLabImage(ctx, o, p, bin, dir)
+		if err != nil {
+			return action, gitlab, err
+		}
+		gitlab.Images = append(gitlab.Images, built{Platform: p, Image: img, Binary: bin})
+		if gitlabLabel == nil {
+			gitlabLabel = gitlabLabels(o, bb)
+		}
 	}
-	idx, err := index(o, images)
-	if err != nil {
-		return nil, nil, err
+	if action.Index, err = index(labels(o), action.Images); err != nil {
+		return action, gitlab, err
 	}
-	return idx, images, nil
+	if gitlabLabel != nil {
+		if gitlab.Index, err = index(gitlabLabel, gitlab.Images); err != nil {
+			return action, gitlab, err
+		}
+	}
+	return action, gitlab, nil
 }
 
 // writeLayout replaces the OCI layout at dir with one holding idx, named

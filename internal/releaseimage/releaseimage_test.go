@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/ferryimage"
 	"github.com/ferry-ci/ferry/pkg/image"
 )
 
@@ -57,10 +58,10 @@ func TestDockerfileAgrees(t *testing.T) {
 	if stage != "scratch AS action" {
 		t.Errorf("last stage: want %q, have %q", "scratch AS action", stage)
 	}
-	if want := []string{caCertsPath, binaryPath}; !slices.Equal(slices.Sorted(slices.Values(dests)), want) {
+	if want := []string{ferryimage.CACertsPath, ferryimage.ActionBinaryPath}; !slices.Equal(slices.Sorted(slices.Values(dests)), want) {
 		t.Errorf("last stage COPY destinations: want %q, have %q", want, dests)
 	}
-	if want := `["` + strings.Join(entrypoint, `", "`) + `"]`; entry != want {
+	if want := `["` + strings.Join(ferryimage.ActionEntrypoint(), `", "`) + `"]`; entry != want {
 		t.Errorf("last stage ENTRYPOINT: want %s, have %s", want, entry)
 	}
 }
@@ -91,10 +92,16 @@ func TestAssemble(t *testing.T) {
 		Epoch:     time.Unix(1700000000, 0).UTC(),
 		WorkDir:   t.TempDir(),
 	}
-	idx, images, err := assemble(t.Context(), o)
+	arch := ferryimage.DebianArch(hostPlatform())
+	bb, bbErr := ferryimage.FetchBusybox(t.Context(), o.Root, arch)
+	if bbErr == nil {
+		o.Busybox = map[string]string{hostPlatform().String(): bb.Dir}
+	}
+	action, gitlab, err := assemble(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	idx, images := action.Index, action.Images
 	if len(images) != 1 {
 		t.Fatalf("images: want 1, have %d", len(images))
 	}
@@ -179,7 +186,7 @@ func TestAssemble(t *testing.T) {
 		if have, _ := again.Digest(); have != want {
 			t.Errorf("image digest: want %s twice, have %s", want, have)
 		}
-		idx2, err := index(o, images)
+		idx2, err := index(labels(o), images)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +204,7 @@ func TestAssemble(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		two, err := index(o, append(slices.Clone(images), built{Platform: other, Image: img2}))
+		two, err := index(labels(o), append(slices.Clone(images), built{Platform: other, Image: img2}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,22 +273,57 @@ func TestAssemble(t *testing.T) {
 		if err := unpack(img, root); err != nil {
 			t.Fatal(err)
 		}
-		if b, err := os.ReadFile(filepath.Join(root, caCertsPath)); err != nil || !bytes.Equal(b, caBody) {
-			t.Errorf("%s: want the CA bundle, have %q (%v)", caCertsPath, b, err)
+		if b, err := os.ReadFile(filepath.Join(root, ferryimage.CACertsPath)); err != nil || !bytes.Equal(b, caBody) {
+			t.Errorf("%s: want the CA bundle, have %q (%v)", ferryimage.CACertsPath, b, err)
 		}
-		st, err := os.Stat(filepath.Join(root, binaryPath))
+		st, err := os.Stat(filepath.Join(root, ferryimage.ActionBinaryPath))
 		if err != nil || st.Mode().Perm() != 0o755 {
-			t.Fatalf("%s: want an executable, have %v (%v)", binaryPath, st, err)
+			t.Fatalf("%s: want an executable, have %v (%v)", ferryimage.ActionBinaryPath, st, err)
 		}
 		if os.Geteuid() != 0 {
 			t.Skip("chroot needs root; the unpacked filesystem was checked, not run")
 		}
-		out, err := runInRoot(t.Context(), root, "version")
+		out, err := runInRoot(t.Context(), root, nil, "/ferry", "version")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := "ferry " + o.Version + "\n"; out != want {
 			t.Errorf("chroot /ferry version: want %q, have %q", want, out)
+		}
+	})
+
+	t.Run("GitLab job image", func(t *testing.T) {
+		if bbErr != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal(bbErr)
+			}
+			t.Skipf("no busybox-static package for %s: %v", arch, bbErr)
+		}
+		if len(gitlab.Images) != 1 || gitlab.Index == nil {
+			t.Fatalf("GitLab images: want 1 and an index, have %d", len(gitlab.Images))
+		}
+		img := gitlab.Images[0].Image
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cf.Config.Labels["org.opencontainers.image.title"] != "ferry-gitlab" || !strings.Contains(cf.Config.Labels["org.opencontainers.image.description"], bb.Version) ||
+			cf.Config.Labels["org.opencontainers.image.version"] != o.Version {
+			t.Errorf("labels: want the title ferry-gitlab, the busybox version and the version, have %v", cf.Config.Labels)
+		}
+		var b bytes.Buffer
+		if err := report(&b, gitlab.Index, gitlab.Images, defaultMaxBytes); err != nil {
+			t.Errorf("report within %d bytes: %v\n%s", defaultMaxBytes, err, b.String())
+		}
+		if os.Geteuid() != 0 {
+			t.Skip("chroot needs root; the image was built, not run")
+		}
+		var out bytes.Buffer
+		if err := proveGitLab(t.Context(), &out, gitlab.Images, o.Version, t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		if want := "ferry " + o.Version + "\n"; !strings.HasSuffix(out.String(), want) {
+			t.Errorf("sh -c ...; ferry version in the GitLab root filesystem: want output ending %q, have %q", want, out.String())
 		}
 	})
 }
@@ -300,9 +342,15 @@ func TestParseArgs(t *testing.T) {
 			return ""
 		}
 	}
-	c, err := parseArgs([]string{"-ca-certs", ca, "-version", "v1.2.3"}, env("1700000000"), io.Discard)
+	c, err := parseArgs([]string{"-ca-certs", ca, "-version", "v1.2.3", "-busybox", "linux/amd64=bb/amd64, linux/arm64=bb/arm64"}, env("1700000000"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := map[string]string{"linux/amd64": "bb/amd64", "linux/arm64": "bb/arm64"}; !maps.Equal(c.Busybox, want) || c.GitLabOut != "dist/gitlab-image" {
+		t.Errorf("-busybox: want %v into dist/gitlab-image, have %v into %q", want, c.Busybox, c.GitLabOut)
+	}
+	if c, err := parseArgs([]string{"-ca-certs", ca, "-gitlab-out", ""}, env(""), io.Discard); err != nil || c.Busybox != nil {
+		t.Errorf("-gitlab-out empty: want no GitLab image and no -busybox needed, have %v (%v)", c.Busybox, err)
 	}
 	if have := []string{c.Platforms[0].String(), c.Platforms[1].String()}; len(c.Platforms) != 2 || !slices.Equal(have, []string{"linux/amd64", "linux/arm64"}) {
 		t.Errorf("default platforms: want linux/amd64, linux/arm64; have %v", c.Platforms)
@@ -318,6 +366,16 @@ func TestParseArgs(t *testing.T) {
 		"-version: want a version, have none",
 		"-max-bytes: want a positive size, have 0",
 		"-ca-certs: ",
+		"-busybox: want os/arch=DIR for each platform (make busybox fetches them), have none",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad flags: want an error with %q, have %v", want, err)
+		}
+	}
+	_, err = parseArgs([]string{"-ca-certs", ca, "-busybox", "linux/amd64=bb/amd64,arm64"}, env(""), io.Discard)
+	for _, want := range []string{
+		`-busybox: want os/arch=DIR, have "arm64"`,
+		"-busybox: want a package for linux/arm64, have none",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("bad flags: want an error with %q, have %v", want, err)

@@ -17,7 +17,7 @@ import (
 
 // unpack writes img's root filesystem (its layers flattened, as a runtime
 // sees them) below dir. Only directories, regular files and symbolic links
-// are expected in ferry's image; anything else, or a path leaving dir, is
+// are expected in ferry's images; anything else, or a path leaving dir, is
 // an error.
 func unpack(img v1.Image, dir string) error {
 	rc := mutate.Extract(img)
@@ -65,7 +65,7 @@ func unpack(img v1.Image, dir string) error {
 				return err
 			}
 		default:
-			return fmt.Errorf("root filesystem: %q has tar type %q, which ferry's image does not hold", h.Name, h.Typeflag)
+			return fmt.Errorf("root filesystem: %q has tar type %q, which ferry's images do not hold", h.Name, h.Typeflag)
 		}
 	}
 }
@@ -73,9 +73,9 @@ func unpack(img v1.Image, dir string) error {
 // errNeedRoot is returned by runInRoot when chroot is not possible.
 var errNeedRoot = errors.New("chroot needs root")
 
-// runInRoot runs the image's entrypoint with args in the root filesystem at
-// dir through chroot(8), with an empty environment, and returns its output.
-func runInRoot(ctx context.Context, dir string, args ...string) (string, error) {
+// runInRoot runs argv in the root filesystem at dir through chroot(8), with
+// only env in its environment, and returns its output.
+func runInRoot(ctx context.Context, dir string, env []string, argv ...string) (string, error) {
 	if os.Geteuid() != 0 {
 		return "", fmt.Errorf("%w (this process runs as uid %d): run as root, or pass -run=false to skip the proof", errNeedRoot, os.Geteuid())
 	}
@@ -83,11 +83,11 @@ func runInRoot(ctx context.Context, dir string, args ...string) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("chroot(8) is not on PATH (coreutils): %w", err)
 	}
-	cmd := exec.CommandContext(ctx, chroot, append([]string{dir}, append(entrypoint, args...)...)...)
-	cmd.Env = []string{}
+	cmd := exec.CommandContext(ctx, chroot, append([]string{dir}, argv...)...)
+	cmd.Env = append([]string{}, env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return string(out), fmt.Errorf("chroot %s %s: %w\n%s", dir, strings.Join(append(entrypoint, args...), " "), err, out)
+		return string(out), fmt.Errorf("chroot %s %s: %w\n%s", dir, strings.Join(argv, " "), err, out)
 	}
 	return string(out), nil
 }

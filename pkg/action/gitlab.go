@@ -7,9 +7,16 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// GitLabImage is the image the components run by default: ferry with a
-// shell, as GitLab jobs need one for their script.
-const GitLabImage = "ghcr.io/ferry-ci/ferry:v1-gitlab"
+// GitLabImage is the image the components on main run by default: the
+// GitLab job image (ferry with busybox: GitLab jobs need a shell for their
+// script) of a developer build, which `make image-load` loads into the
+// local engine.
+// It names no registry anyone can publish to (localhost), so an engine that
+// lacks it fails at pull instead of running someone else's image. A release
+// commit pins every component to the published image by digest instead
+// (internal/pinimage), as it pins each action.yml from the Dockerfile a
+// developer build uses to the published action image.
+const GitLabImage = "localhost/ferry-ci/ferry:dev-gitlab"
 
 // GitLabComponent renders a GitLab CI/CD component (spec:inputs, then one
 // job) that runs the action: every input becomes a typed component input

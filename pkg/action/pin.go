@@ -45,31 +45,10 @@ func PinImage(data []byte, ref string) ([]byte, error) {
 	if value == nil {
 		return nil, errors.New("action.yml has no runs.image to pin")
 	}
-	if value.Kind != yaml.ScalarNode || strings.Contains(value.Value, "\n") {
-		return nil, fmt.Errorf("action.yml line %d: runs.image is not a one-line scalar", value.Line)
+	out, err := replaceScalar(data, value, dockerScheme+ref)
+	if err != nil {
+		return nil, fmt.Errorf("action.yml: runs.image: %w", err)
 	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	i := value.Line - 1
-	if i < 0 || i >= len(lines) {
-		return nil, fmt.Errorf("action.yml: runs.image on line %d, beyond the file", value.Line)
-	}
-	line := lines[i]
-	start := value.Column - 1
-	end := len(bytes.TrimRight(line, "\r\n"))
-	if start < 0 || start > end {
-		return nil, fmt.Errorf("action.yml line %d: runs.image at column %d, beyond the line", value.Line, value.Column)
-	}
-	var b bytes.Buffer
-	for _, l := range lines[:i] {
-		b.Write(l)
-	}
-	b.Write(line[:start])
-	b.WriteString(dockerScheme + ref)
-	b.Write(line[end:])
-	for _, l := range lines[i+1:] {
-		b.Write(l)
-	}
-	out := b.Bytes()
 	f, err := ParseActionFile(out)
 	if err != nil {
 		return nil, fmt.Errorf("pinning runs.image: %w", err)
@@ -78,6 +57,36 @@ func PinImage(data []byte, ref string) ([]byte, error) {
 		return nil, fmt.Errorf("pinning runs.image: have %q after the edit, want %q", f.Runs.Image, dockerScheme+ref)
 	}
 	return out, nil
+}
+
+// replaceScalar returns data with the one-line scalar node value (read from
+// data) replaced by the plain scalar v, every other byte unchanged.
+func replaceScalar(data []byte, value *yaml.Node, v string) ([]byte, error) {
+	if value.Kind != yaml.ScalarNode || strings.Contains(value.Value, "\n") {
+		return nil, fmt.Errorf("line %d: not a one-line scalar", value.Line)
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	i := value.Line - 1
+	if i < 0 || i >= len(lines) {
+		return nil, fmt.Errorf("on line %d, beyond the file", value.Line)
+	}
+	line := lines[i]
+	start := value.Column - 1
+	end := len(bytes.TrimRight(line, "\r\n"))
+	if start < 0 || start > end {
+		return nil, fmt.Errorf("line %d: at column %d, beyond the line", value.Line, value.Column)
+	}
+	var b bytes.Buffer
+	for _, l := range lines[:i] {
+		b.Write(l)
+	}
+	b.Write(line[:start])
+	b.WriteString(v)
+	b.Write(line[end:])
+	for _, l := range lines[i+1:] {
+		b.Write(l)
+	}
+	return b.Bytes(), nil
 }
 
 // runsImageNode returns the value node of runs.image, or nil.

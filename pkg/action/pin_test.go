@@ -120,3 +120,69 @@ func TestPinnedRef(t *testing.T) {
 		}
 	}
 }
+
+func TestPinGitLabImage(t *testing.T) {
+	t.Parallel()
+	generated, err := action.GitLabComponent(demoSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if have, err := action.GitLabImageDefault(generated); err != nil || have != action.GitLabImage {
+		t.Fatalf("generated image default: want %q, have %q (%v)", action.GitLabImage, have, err)
+	}
+	if ref, ok := action.PinnedGitLabRef(generated); ok {
+		t.Errorf("PinnedGitLabRef(generated): want false, have %q", ref)
+	}
+	pinned, err := action.PinGitLabImage(generated, digestA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Replace(generated, []byte("      default: "+action.GitLabImage+"\n"), []byte("      default: "+digestA+"\n"), 1)
+	if bytes.Equal(want, generated) {
+		t.Fatal("the generated component has no `default: " + action.GitLabImage + "` line; update the test")
+	}
+	if !bytes.Equal(pinned, want) {
+		t.Errorf("pinned: want only the image default changed:\n%s\nhave:\n%s", want, pinned)
+	}
+	if ref, ok := action.PinnedGitLabRef(pinned); !ok || ref != digestA {
+		t.Errorf("PinnedGitLabRef(pinned): want %q, true; have %q, %v", digestA, ref, ok)
+	}
+	again, err := action.PinGitLabImage(pinned, digestB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := bytes.Replace(pinned, []byte(digestA), []byte(digestB), 1); !bytes.Equal(again, want) {
+		t.Errorf("re-pinned: want only the digest changed, have:\n%s", again)
+	}
+}
+
+func TestPinGitLabImageShapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want, err string
+	}{
+		{"hand-written flow, quoted, description first", "spec:\n  inputs:\n    image:\n      description: Image.\n      default: 'x:dev'\n    audience:\n      default: sts\n---\njob:\n  image: $[[ inputs.image ]]\n",
+			"spec:\n  inputs:\n    image:\n      description: Image.\n      default: " + digestA + "\n    audience:\n      default: sts\n---\njob:\n  image: $[[ inputs.image ]]\n", ""},
+		{"CRLF", "spec:\r\n  inputs:\r\n    image:\r\n      default: x\r\n", "spec:\r\n  inputs:\r\n    image:\r\n      default: " + digestA + "\r\n", ""},
+		{"no image input", "spec:\n  inputs:\n    stage:\n      default: deploy\n---\njob: {}\n", "", "no spec:inputs:image:default"},
+		{"multi-line default", "spec:\n  inputs:\n    image:\n      default: |\n        x\n        y\n", "", "not a one-line scalar"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			have, err := action.PinGitLabImage([]byte(tt.in), digestA)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("want an error with %q, have %v", tt.err, err)
+				}
+				return
+			}
+			if err != nil || string(have) != tt.want {
+				t.Errorf("want:\n%q\nhave:\n%q (%v)", tt.want, have, err)
+			}
+		})
+	}
+	if _, err := action.PinGitLabImage([]byte("spec:\n  inputs:\n    image:\n      default: x\n"), "ghcr.io/ferry-ci/ferry:v1-gitlab"); err == nil || !strings.Contains(err.Error(), "want an image by digest") {
+		t.Errorf("pinning to a tag: want a refusal, have %v", err)
+	}
+}

@@ -43,11 +43,16 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 }
 
 // sameGenerated reports whether a file on disk is the generated one: byte
-// for byte or, for an action.yml of a release commit (internal/pinimage),
-// once the generated file is pinned to the same published image.
+// for byte or, for an action.yml or a GitLab component of a release commit
+// (internal/pinimage), once the generated file is pinned to the same
+// published image.
 func sameGenerated(have, want []byte) bool {
 	if bytes.Equal(have, want) {
 		return true
+	}
+	if ref, ok := action.PinnedGitLabRef(have); ok {
+		pinned, err := action.PinGitLabImage(want, ref)
+		return err == nil && bytes.Equal(have, pinned)
 	}
 	f, err := action.ParseActionFile(have)
 	if err != nil {
@@ -71,20 +76,25 @@ func TestGeneratedFilesAcceptPinnedImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	const ref = "ghcr.io/ferry-ci/ferry@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	checked := 0
+	checked := map[string]int{}
 	for path, want := range files {
-		if filepath.Base(path) != "action.yml" {
+		pin := action.PinImage
+		switch {
+		case filepath.Base(path) == "action.yml":
+		case filepath.Dir(path) == "templates":
+			pin = action.PinGitLabImage
+		default:
 			continue
 		}
-		checked++
-		pinned, err := action.PinImage(want, ref)
+		checked[filepath.Ext(path)]++
+		pinned, err := pin(want, ref)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
 		if !sameGenerated(pinned, want) {
 			t.Errorf("%s pinned to %s: want current, have stale", path, ref)
 		}
-		drifted := bytes.Replace(pinned, []byte("required: false"), []byte("required: true"), 1)
+		drifted := bytes.Replace(pinned, []byte("description: "), []byte("description: changed "), 1)
 		if sameGenerated(drifted, want) {
 			t.Errorf("%s pinned and drifted: want stale, have current", path)
 		}
@@ -93,8 +103,43 @@ func TestGeneratedFilesAcceptPinnedImages(t *testing.T) {
 			t.Errorf("%s pointing at an image by tag: want stale, have current", path)
 		}
 	}
-	if checked == 0 {
-		t.Fatal("no action.yml among the generated files")
+	if checked[".yml"] < 2*len(commands.Specs()) {
+		t.Fatalf("want every action.yml and GitLab component checked, have %v", checked)
+	}
+}
+
+// TestGitLabComponentsImage: on main every component, generated or flow,
+// defaults to the developer build's GitLab job image (action.GitLabImage,
+// make image-load); in a release commit all name one image by digest.
+func TestGitLabComponentsImage(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join(actiontest.Root(t), "templates", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := map[string][]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := action.GitLabImageDefault(data)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		images[img] = append(images[img], filepath.Base(f))
+	}
+	if len(files) < len(commands.Specs())+2 {
+		t.Errorf("templates: want every command's component and the two flows, have %d files", len(files))
+	}
+	for img, names := range images {
+		if _, pinned := action.PinnedGitLabRef([]byte("spec: {inputs: {image: {default: '" + img + "'}}}")); img != action.GitLabImage && !pinned {
+			t.Errorf("%v default to %q: want %q on main or an image by digest in a release commit", names, img, action.GitLabImage)
+		}
+	}
+	if len(images) > 1 {
+		t.Errorf("the components disagree on their image: %v", images)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/ferryimage/ferryimagetest"
 	"github.com/ferry-ci/ferry/internal/moto"
 	"github.com/ferry-ci/ferry/internal/registrytest"
 	"github.com/ferry-ci/ferry/pkg/commands"
@@ -147,6 +148,7 @@ func notifications(t *testing.T, s *sink) []notification {
 func TestGitLabFlowGitHubFlow(t *testing.T) {
 	t.Parallel()
 	gitlabCILocal(t)
+	image := ferryimagetest.GitLab(t).Job
 	// A private moto whose services run their desired count, so that each
 	// rollout completes.
 	endpoint := moto.StartForTest(t, moto.Options{Env: []string{"MOTO_ECS_SERVICE_RUNNING=1"}}).Endpoint
@@ -161,6 +163,7 @@ func TestGitLabFlowGitHubFlow(t *testing.T) {
 include:
   - local: templates/github-flow.yml
     inputs:
+      image: `+image+`
       repository: `+repo+`
       container: web
       image-tar: image.tar
@@ -240,6 +243,7 @@ TEST_IMAGE_TAR: `+dockerSave(t, img)+`
 			t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
 		}
 		wantJobs(t, out, "image-build", "ferry-test", "ferry-build", "ferry-staging", "ferry-production")
+		wantInImage(t, out, image, "ferry-build", "ferry-staging", "ferry-production")
 		wantImage := motoRegistry + "/" + repo + "@" + want
 		for _, svc := range []string{"staging-web", "production-web"} {
 			if have := f.webImage(t, svc); have != wantImage {
@@ -287,6 +291,8 @@ TEST_IMAGE_TAR: `+dockerSave(t, img)+`
 func TestGitLabFlowGitflow(t *testing.T) {
 	t.Parallel()
 	gitlabCILocal(t)
+	images := ferryimagetest.GitLab(t)
+	image := images.Job
 	endpoint := moto.StartForTest(t, moto.Options{Env: []string{"MOTO_ECS_SERVICE_RUNNING=1"}}).Endpoint
 	reg := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
 	source := registrytest.New(t, registrytest.Options{}) // the base image's registry
@@ -300,6 +306,9 @@ func TestGitLabFlowGitflow(t *testing.T) {
 include:
   - local: templates/gitflow.yml
     inputs:
+      image: `+image+`
+      release-image: `+image+`
+      git-image: `+images.Helper+`
       repository: `+repo+`
       container: web
       base-image: `+source.Host+`/base/runtime:1
@@ -331,7 +340,7 @@ ECS_SERVICES:
 		}
 		return out
 	}
-	image := func(digest string) string { return motoRegistry + "/" + repo + "@" + digest }
+	imageOf := func(digest string) string { return motoRegistry + "/" + repo + "@" + digest }
 	digestIn := func(t *testing.T, svc string) string {
 		t.Helper()
 		_, d, ok := strings.Cut(f.webImage(t, svc), "@")
@@ -347,6 +356,7 @@ ECS_SERVICES:
 	t.Run("develop", func(t *testing.T) {
 		out := run(t)
 		wantJobs(t, out, "ferry-build", "ferry-dev")
+		wantInImage(t, out, image, "ferry-build", "ferry-dev")
 		devDigest = digestIn(t, "dev-web")
 		if have, err := remoteDigest(t, reg, repo+":sha-"+gitIn(t, dir, "rev-parse", "--short=7", "HEAD")); err != nil || have != devDigest {
 			t.Errorf("tag sha-<short>: want %s, have %s (%v)", devDigest, have, err)
@@ -371,7 +381,7 @@ ECS_SERVICES:
 		if releaseDigest == devDigest {
 			t.Errorf("the release build has the develop build's digest %s: the files did not change the image", devDigest)
 		}
-		if have := f.webImage(t, "dev-web"); have != image(devDigest) {
+		if have := f.webImage(t, "dev-web"); have != imageOf(devDigest) {
 			t.Errorf("a release branch deployed dev: %s", have)
 		}
 	})
@@ -386,13 +396,15 @@ ECS_SERVICES:
 		// gitlab-ci-local makes up the commit title; GitLab sets the real one.
 		out := run(t, "--variable", "CI_COMMIT_TITLE="+title)
 		wantJobs(t, out, "ferry-release-commit", "ferry-promote", "ferry-production", "ferry-release")
-		if have := f.webImage(t, "production-web"); have != image(releaseDigest) {
-			t.Errorf("production runs %s, want the release's %s", have, image(releaseDigest))
+		wantInImage(t, out, image, "ferry-promote", "ferry-production", "ferry-release")
+		wantInImage(t, out, images.Helper, "ferry-release-commit")
+		if have := f.webImage(t, "production-web"); have != imageOf(releaseDigest) {
+			t.Errorf("production runs %s, want the release's %s", have, imageOf(releaseDigest))
 		}
 		if have, err := remoteDigest(t, reg, repo+":1.2.0"); err != nil || have != releaseDigest {
 			t.Errorf("tag 1.2.0: want %s, have %s (%v)", releaseDigest, have, err)
 		}
-		if want := "release v1.2.0 of " + releaseCommit + ": " + image(releaseDigest); !strings.Contains(out, want) {
+		if want := "release v1.2.0 of " + releaseCommit + ": " + imageOf(releaseDigest); !strings.Contains(out, want) {
 			t.Errorf("the release job: want %q in the log:\n%s", want, out)
 		}
 	})
@@ -416,7 +428,7 @@ func TestGitLabFlowsRejectBadInputs(t *testing.T) {
 		t.Run(tt.flow+" "+tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := gitlabProject(t, "include:\n  - local: templates/"+tt.flow+".yml\n    inputs:\n"+tt.inputs)
-			out, code := runGitLab(t, dir)
+			out, code := runGitLabRejected(t, dir)
 			if code == 0 || !strings.Contains(out, tt.want) {
 				t.Errorf("want the pipeline refused with %q, have exit %d:\n%s", tt.want, code, out)
 			}

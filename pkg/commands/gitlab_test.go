@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
 	"github.com/ferry-ci/ferry/internal/elbtest"
+	"github.com/ferry-ci/ferry/internal/ferryimage/ferryimagetest"
 	"github.com/ferry-ci/ferry/internal/moto"
 	"github.com/ferry-ci/ferry/internal/registrytest"
 	"github.com/ferry-ci/ferry/pkg/traffic"
@@ -60,8 +61,8 @@ func gitlabProject(t *testing.T, pipeline string) string {
 	return dir
 }
 
-// runGitLab runs the pipeline with the shell executor and ferry on PATH,
-// each of variables (NAME=value) given with --variable.
+// runGitLab runs the pipeline (see runGitLabArgs), each of variables
+// (NAME=value) given with --variable.
 func runGitLab(t *testing.T, dir string, variables ...string) (string, int) {
 	t.Helper()
 	var args []string
@@ -71,22 +72,41 @@ func runGitLab(t *testing.T, dir string, variables ...string) (string, int) {
 	return runGitLabArgs(t, dir, args...)
 }
 
-// runGitLabArgs runs gitlab-ci-local in dir with the shell executor, ferry
-// on PATH and more arguments (--manual, --unset-variable, a job name…).
-// gitlab-ci-local does not set GITLAB_CI, which GitLab always sets, so the
-// test does; the predefined variables tests override (a merge request
-// pipeline, the real commit title) are named so that it does not warn.
+// runGitLabArgs runs gitlab-ci-local in dir with more arguments (--manual,
+// --unset-variable, a job name…) as a GitLab runner with the docker
+// executor would: every job with an image (the components' jobs: ferry's
+// GitLab job image, ferryimagetest.GitLab) runs in a container of it, on
+// the host's network so that it reaches moto, the registry and the sinks
+// on loopback; ferry is not on the host's PATH. Jobs without an image (the
+// tests' own check jobs) run in the shell. gitlab-ci-local copies files
+// with a helper image (bash and rsync; its default lives on Docker Hub):
+// the job image plus the host's bash and rsync (ferryimagetest.Refs). gitlab-ci-local does not set GITLAB_CI,
+// which GitLab always sets, so the test does; the predefined variables
+// tests override (a merge request pipeline, the real commit title) are
+// named so that it does not warn.
 func runGitLabArgs(t *testing.T, dir string, more ...string) (string, int) {
 	t.Helper()
+	helper := ferryimagetest.GitLab(t).Helper
+	return gitlabCILocalRun(t, dir, append([]string{"--helper-image", helper, "--pull-policy", "if-not-present", "--network", "host"}, more...)...)
+}
+
+// runGitLabRejected runs a pipeline that GitLab refuses before any job
+// starts (bad component inputs): no engine needed, and ferry is nowhere.
+func runGitLabRejected(t *testing.T, dir string) (string, int) {
+	t.Helper()
+	return gitlabCILocalRun(t, dir, "--force-shell-executor")
+}
+
+func gitlabCILocalRun(t *testing.T, dir string, more ...string) (string, int) {
+	t.Helper()
 	bin := gitlabCILocal(t)
-	args := append([]string{"--force-shell-executor", "--variable", "GITLAB_CI=true", "--variable", "AWS_EC2_METADATA_DISABLED=true"}, more...)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	args := append([]string{"--variable", "GITLAB_CI=true", "--variable", "AWS_EC2_METADATA_DISABLED=true"}, more...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	env := actiontest.BaseEnv(t)
 	env["GCL_IGNORE_PREDEFINED_VARS"] = "GITLAB_CI,CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_COMMIT_TITLE,CI_MERGE_REQUEST_IID"
-	env["PATH"] = filepath.Dir(actiontest.Binary(t)) + string(os.PathListSeparator) + env["PATH"]
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -100,6 +120,30 @@ func runGitLabArgs(t *testing.T, dir string, more ...string) (string, int) {
 	return string(out), code
 }
 
+// addToProject copies src (a file or a directory) to dst in the project
+// and commits it: a job in a container sees only the project.
+func addToProject(t *testing.T, dir, src, dst string) {
+	t.Helper()
+	target := filepath.Join(dir, dst)
+	st, err := os.Stat(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.IsDir() {
+		err = os.CopyFS(target, os.DirFS(src))
+	} else {
+		var b []byte
+		if b, err = os.ReadFile(src); err == nil {
+			err = os.WriteFile(target, b, 0o644)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-qm", "add "+dst)
+}
+
 // jobsRun lists the jobs gitlab-ci-local reports as passed or failed.
 func jobsRun(out string) map[string]string {
 	jobs := map[string]string{}
@@ -107,6 +151,21 @@ func jobsRun(out string) map[string]string {
 		jobs[m[2]] = m[1]
 	}
 	return jobs
+}
+
+// wantInImage fails t unless each job started in a container of image
+// (gitlab-ci-local's "<job> starting <image> (<stage>)").
+func wantInImage(t *testing.T, out, image string, jobs ...string) {
+	t.Helper()
+	started := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^(\S+)\s+starting (\S+) \(`).FindAllStringSubmatch(out, -1) {
+		started[m[1]] = m[2]
+	}
+	for _, j := range jobs {
+		if started[j] != image {
+			t.Errorf("job %s: want it started in %s, have %q", j, image, started[j])
+		}
+	}
 }
 
 // wantJobs fails t unless exactly these jobs passed.
@@ -127,6 +186,7 @@ func wantJobs(t *testing.T, out string, want ...string) {
 // through the dotenv report.
 func TestGitLabComponentWhoami(t *testing.T) {
 	t.Parallel()
+	image := ferryimagetest.GitLab(t).Job
 	endpoint := moto.ForTest(t)
 	tests := []struct {
 		name      string
@@ -154,6 +214,7 @@ func TestGitLabComponentWhoami(t *testing.T) {
 include:
   - local: templates/whoami.yml
     inputs:
+      image: `+image+`
       aws-region: us-east-1
       aws-endpoint-url: `+endpoint+`
 `+tt.inputs+`
@@ -169,6 +230,8 @@ check:
 			if code != 0 || !strings.Contains(out, "PASS  ferry-whoami") || !strings.Contains(out, "PASS  check") {
 				t.Fatalf("pipeline: want both jobs to pass, have exit %d:\n%s", code, out)
 			}
+			wantInImage(t, out, image, "ferry-whoami")
+			wantInImage(t, out, "shell", "check")
 			if strings.Contains(out, oidcToken) {
 				t.Errorf("the ID token reached the job log:\n%s", out)
 			}
@@ -183,7 +246,7 @@ func TestGitLabComponentRejectsBadInputs(t *testing.T) {
     inputs:
       max-attempts: many
 `)
-	out, code := runGitLab(t, dir)
+	out, code := runGitLabRejected(t, dir)
 	if code == 0 || !strings.Contains(out, "`max-attempts` input: provided value is not a number") {
 		t.Errorf("want the pipeline rejected for max-attempts, have exit %d:\n%s", code, out)
 	}
@@ -195,6 +258,7 @@ func TestGitLabComponentRejectsBadInputs(t *testing.T) {
 func TestGitLabComponentRedirectTraffic(t *testing.T) {
 	t.Parallel()
 	gitlabCILocal(t)
+	image := ferryimagetest.GitLab(t).Job
 	endpoint := moto.ForTest(t)
 	f := elbtest.New(t, endpoint)
 	include := func(preset string) string {
@@ -202,6 +266,7 @@ func TestGitLabComponentRedirectTraffic(t *testing.T) {
 include:
   - local: templates/redirect-traffic.yml
     inputs:
+      image: ` + image + `
       aws-region: us-east-1
       aws-endpoint-url: ` + endpoint + `
       listener-arn: ` + f.Listeners[0] + `
@@ -226,7 +291,7 @@ check:
 		t.Errorf("listener weights: want blue=0 green=100, have %s", have)
 	}
 
-	out, code = runGitLab(t, gitlabProject(t, include("purple")))
+	out, code = runGitLabRejected(t, gitlabProject(t, include("purple")))
 	if code == 0 || !strings.Contains(out, "`preset` input: `purple` cannot be used because it is not in the list of allowed options") {
 		t.Errorf("preset purple: want the pipeline refused by the options list, have exit %d:\n%s", code, out)
 	}
@@ -240,12 +305,14 @@ check:
 func TestGitLabComponentNotify(t *testing.T) {
 	t.Parallel()
 	gitlabCILocal(t)
+	image := ferryimagetest.GitLab(t).Job
 	s := newSink(t)
 	include := func(status string) string {
 		return `stages: [deploy, verify]
 include:
   - local: templates/notify.yml
     inputs:
+      image: ` + image + `
       status: ` + status + `
       environment: staging
       fields: "digest=sha256:4f53cda1"
@@ -282,7 +349,7 @@ check:
 		t.Errorf("payload from the component: %s", reqs[0].Body)
 	}
 
-	out, code = runGitLab(t, gitlabProject(t, include("succeeded")))
+	out, code = runGitLabRejected(t, gitlabProject(t, include("succeeded")))
 	if code == 0 || !strings.Contains(out, "`status` input: `succeeded` cannot be used because it is not in the list of allowed options") {
 		t.Errorf("status succeeded: want the pipeline refused by the options list, have exit %d:\n%s", code, out)
 	}
@@ -294,6 +361,7 @@ check:
 func TestGitLabComponentsBuildPushAndDeploy(t *testing.T) {
 	t.Parallel()
 	gitlabCILocal(t)
+	image := ferryimagetest.GitLab(t).Job
 	endpoint := moto.ForTest(t)
 	reg := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
 	f := newECSFixture(t, endpoint)
@@ -303,14 +371,16 @@ func TestGitLabComponentsBuildPushAndDeploy(t *testing.T) {
 include:
   - local: templates/build-push-ecr.yml
     inputs:
+      image: `+image+`
       stage: build
       repository: `+repo+`
-      image-tar: `+dockerSave(t, img)+`
+      image-tar: image.tar
       registry-endpoint: `+reg.Host+`
       aws-region: us-east-1
       aws-endpoint-url: `+endpoint+`
   - local: templates/deploy-ecs.yml
     inputs:
+      image: `+image+`
       cluster: `+f.cluster+`
       service: `+f.service+`
       images: web=$IMAGE_URI
@@ -326,11 +396,13 @@ check:
     - 'echo "digest=$DIGEST tags=$TAGS status=$STATUS task-definition=$TASK_DEFINITION_ARN"'
     - 'test "$STATUS" = deployed && test "$TAGS" = "sha-$(echo $CI_COMMIT_SHA | cut -c1-7),main"'
 `)
+	addToProject(t, dir, dockerSave(t, img), "image.tar")
 	out, code := runGitLab(t, dir, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing")
 	if code != 0 {
 		t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
 	}
 	wantJobs(t, out, "ferry-build-push-ecr", "ferry-deploy-ecs", "check")
+	wantInImage(t, out, image, "ferry-build-push-ecr", "ferry-deploy-ecs")
 	if want, have := motoRegistry+"/"+repo+"@"+digestOf(t, img), f.webImage(t, f.service); have != want {
 		t.Errorf("service runs %s, want %s", have, want)
 	}
@@ -342,12 +414,14 @@ check:
 func TestGitLabComponentSync(t *testing.T) {
 	t.Parallel()
 	gitlabCILocal(t)
+	image := ferryimagetest.GitLab(t).Job
 	f := newSiteFixture(t)
 	dir := gitlabProject(t, `stages: [deploy, verify]
 include:
   - local: templates/sync-s3-cloudfront.yml
     inputs:
-      source: `+f.dir+`
+      image: `+image+`
+      source: site
       bucket: `+f.bucket+`
       prefix: site
       delete: true
@@ -362,11 +436,13 @@ check:
     - 'echo "uploaded=$UPLOADED deleted=$DELETED invalidation=$INVALIDATION_ID"'
     - 'test "$UPLOADED" = 5 && test -n "$INVALIDATION_ID"'
 `)
+	addToProject(t, dir, f.dir, "site")
 	out, code := runGitLab(t, dir, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing")
 	if code != 0 {
 		t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
 	}
 	wantJobs(t, out, "ferry-sync-s3-cloudfront", "check")
+	wantInImage(t, out, image, "ferry-sync-s3-cloudfront")
 	have := f.contents(t)
 	for _, k := range []string{"site/index.html", "site/about/index.html", "site/assets/app.js", "site/assets/app.css", "site/robots.txt"} {
 		if _, ok := have[k]; !ok {

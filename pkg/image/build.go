@@ -2,6 +2,7 @@ package image
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +50,10 @@ type BuildOptions struct {
 	// created, history), truncated to the second; zero means the Unix epoch.
 	// See EpochFromEnv.
 	Epoch time.Time
+	// CompressionLevel is the gzip level of the files layer, from
+	// gzip.BestSpeed (1, used when zero) to gzip.BestCompression (9): a
+	// release image trades build time for a smaller pull.
+	CompressionLevel int
 	// Logger receives debug records; nil discards them.
 	Logger *slog.Logger
 }
@@ -89,7 +94,7 @@ func build(ctx context.Context, o BuildOptions) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, err
 	}
-	layers := layerCache{tar: tarBytes}
+	layers := layerCache{tar: tarBytes, level: o.CompressionLevel}
 	history := v1.History{
 		Created:    v1.Time{Time: epoch},
 		CreatedBy:  createdBy(o),
@@ -158,6 +163,9 @@ func (o BuildOptions) validate() error {
 	if _, ok := o.Labels[""]; ok {
 		errs = append(errs, errors.New("labels: want non-empty keys, have an empty one"))
 	}
+	if o.CompressionLevel < 0 || o.CompressionLevel > gzip.BestCompression {
+		errs = append(errs, fmt.Errorf("compression level: want 1 to %d (0 for %d), have %d", gzip.BestCompression, gzip.BestSpeed, o.CompressionLevel))
+	}
 	return errors.Join(errs...)
 }
 
@@ -178,6 +186,7 @@ func createdBy(o BuildOptions) string {
 // OCI, following each base image) over the same tar.
 type layerCache struct {
 	tar    []byte
+	level  int // gzip level; 0 is gzip.BestSpeed
 	layers map[types.MediaType]v1.Layer
 }
 
@@ -188,9 +197,13 @@ func (c *layerCache) layer(mt types.MediaType) (v1.Layer, error) {
 	if l, ok := c.layers[mt]; ok {
 		return l, nil
 	}
+	level := c.level
+	if level == 0 {
+		level = gzip.BestSpeed
+	}
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(c.tar)), nil
-	}, tarball.WithMediaType(mt), tarball.WithCompressedCaching)
+	}, tarball.WithMediaType(mt), tarball.WithCompressedCaching, tarball.WithCompressionLevel(level))
 	if err != nil {
 		return nil, fmt.Errorf("creating the files layer: %w", err)
 	}

@@ -2,6 +2,8 @@ package image_test
 
 import (
 	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -208,6 +210,45 @@ func equal(a, b any) bool {
 		return slices.Equal(as, bs)
 	}
 	return a == b
+}
+
+// TestBuildCompressionLevel: the best gzip level gives the same layer
+// content (diff ID) in fewer bytes than the default, fastest one.
+func TestBuildCompressionLevel(t *testing.T) {
+	t.Parallel()
+	base := randomImage(t, "linux/amd64", types.OCIManifestSchema1)
+	dir := t.TempDir()
+	text := bytes.Repeat([]byte("ferry ships containerised apps to AWS; "), 20000)
+	if err := os.WriteFile(filepath.Join(dir, "big.txt"), text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	layer := func(level int) v1.Layer {
+		t.Helper()
+		a, err := image.Build(t.Context(), image.BuildOptions{
+			Base:             image.Artifact{Image: base},
+			Files:            []image.File{{Src: filepath.Join(dir, "big.txt"), Dest: "/big.txt"}},
+			CompressionLevel: level,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, err := a.Image.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return layers[len(layers)-1]
+	}
+	fast, best := layer(0), layer(gzip.BestCompression)
+	fastID, _ := fast.DiffID()
+	bestID, _ := best.DiffID()
+	if fastID != bestID {
+		t.Errorf("diff ID: want the same content at both levels, have %s and %s", fastID, bestID)
+	}
+	fastSize, _ := fast.Size()
+	bestSize, _ := best.Size()
+	if bestSize >= fastSize {
+		t.Errorf("compressed size: want level 9 below the default's %d bytes, have %d", fastSize, bestSize)
+	}
 }
 
 func TestBuildReproducible(t *testing.T) {
@@ -608,6 +649,8 @@ func TestBuildErrors(t *testing.T) {
 				Env:     []string{"NOEQUALS", "=v"},
 				Workdir: "rel",
 				Labels:  map[string]string{"": "v"},
+
+				CompressionLevel: 10,
 			},
 			want: []string{
 				`file "/x": want a source path`,
@@ -616,6 +659,7 @@ func TestBuildErrors(t *testing.T) {
 				`env "=v": want KEY=VALUE`,
 				`workdir "rel": want an absolute path`,
 				`labels: want non-empty keys, have an empty one`,
+				`compression level: want 1 to 9 (0 for 1), have 10`,
 			},
 		},
 		{
