@@ -51,3 +51,33 @@ func TestBrokenPinFails(t *testing.T) {
 		t.Errorf("error: want it to contain %q, have:\n%v", want, res.err)
 	}
 }
+
+// TestReleasePinned: the checkout the suite runs as ferry-ci/ferry@v1 is
+// the release script's work: every action.yml runs the pushed action image
+// and every GitLab component defaults to the pushed GitLab image, both by
+// digest.
+func TestReleasePinned(t *testing.T) {
+	r := need(t)
+	for pattern, want := range map[string]string{
+		"action.yml":           "docker://" + r.image,
+		"actions/*/action.yml": "docker://" + r.image,
+		"templates/*.yml":      r.gitlab,
+	} {
+		files, err := filepath.Glob(filepath.Join(r.pinned, pattern))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no files (%v)", pattern, err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s does not name %s", f, want)
+			}
+		}
+	}
+	if !strings.Contains(r.image, "@sha256:") || !strings.Contains(r.gitlab, "@sha256:") {
+		t.Errorf("images not by digest: %s, %s", r.image, r.gitlab)
+	}
+}

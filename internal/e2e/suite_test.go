@@ -30,6 +30,7 @@ type release struct {
 	runner string // the job image act runs jobs in (ubuntu-latest)
 	tag    string // the version released
 	image  string // the action image by digest, as the release pins it
+	gitlab string // the GitLab job image by digest, as the release pins it
 	pinned string // checkout of the release commit: ferry-ci/ferry@v1
 }
 
@@ -117,20 +118,29 @@ func build(ctx context.Context, work, regHost string) (*release, error) {
 		return nil, fmt.Errorf("the job image: %w", err)
 	}
 
-	// The release image, by the release's own builder, for this machine's
-	// platform only (the release builds arm64 too).
-	layoutDir := filepath.Join(work, "image")
-	platform := "linux/" + runtime.GOARCH
-	if out, err := run(ctx, root, nil, "go", "run", "./internal/releaseimage", "-out", layoutDir,
-		"-platforms", platform, "-run=false", "-version", r.tag); err != nil {
-		return nil, fmt.Errorf("building the release image: %w\n%s", err, out)
+	// The release images (the action's and GitLab's), by the release's own
+	// builder, for this machine's platform only (the release builds arm64
+	// too), pushed as the release pushes them.
+	arch := runtime.GOARCH
+	platform := "linux/" + arch
+	if out, err := run(ctx, root, nil, "bash", ".github/scripts/fetch-busybox.sh", filepath.Join(root, "dist", "busybox"), arch); err != nil {
+		return nil, fmt.Errorf("fetching busybox-static: %w\n%s", err, out)
 	}
-	if r.image, err = pushLayout(ctx, layoutDir, regHost+"/ferry-ci/ferry:"+r.tag); err != nil {
+	actionDir, gitlabDir := filepath.Join(work, "image"), filepath.Join(work, "gitlab-image")
+	if out, err := run(ctx, root, nil, "go", "run", "./internal/releaseimage", "-out", actionDir, "-gitlab-out", gitlabDir,
+		"-busybox", platform+"="+filepath.Join(root, "dist", "busybox", arch),
+		"-platforms", platform, "-run=false", "-version", r.tag); err != nil {
+		return nil, fmt.Errorf("building the release images: %w\n%s", err, out)
+	}
+	if r.image, err = pushLayout(ctx, actionDir, regHost+"/ferry-ci/ferry:"+r.tag); err != nil {
+		return nil, err
+	}
+	if r.gitlab, err = pushLayout(ctx, gitlabDir, regHost+"/ferry-ci/ferry:"+r.tag+"-gitlab"); err != nil {
 		return nil, err
 	}
 
 	// The pinned copy, made by the release script.
-	if r.pinned, err = pinnedCopy(ctx, root, work, r.tag, r.image); err != nil {
+	if r.pinned, err = pinnedCopy(ctx, root, work, r.tag, r.image, r.gitlab); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -175,8 +185,9 @@ func pushLayout(ctx context.Context, dir, ref string) (string, error) {
 // pinnedCopy copies the working tree (tracked and untracked files that are
 // not ignored) into a new repository whose remote holds tag on its only
 // commit, and runs the release script there: the checkout is left on the
-// release commit, every action.yml naming image by digest.
-func pinnedCopy(ctx context.Context, root, work, tag, image string) (string, error) {
+// release commit, every action.yml naming image, and every GitLab component
+// gitlabImage, by digest.
+func pinnedCopy(ctx context.Context, root, work, tag, image, gitlabImage string) (string, error) {
 	out, err := run(ctx, root, nil, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	if err != nil {
 		return "", fmt.Errorf("listing the working tree: %w\n%s", err, out)
@@ -208,7 +219,7 @@ func pinnedCopy(ctx context.Context, root, work, tag, image string) (string, err
 			return "", fmt.Errorf("%s: %w\n%s", strings.Join(c, " "), err, out)
 		}
 	}
-	env = append(env, "TAG="+tag, "IMAGE="+image, "REMOTE=origin")
+	env = append(env, "TAG="+tag, "IMAGE="+image, "GITLAB_IMAGE="+gitlabImage, "REMOTE=origin")
 	if out, err := run(ctx, dir, env, "bash", ".github/scripts/release-tags.sh"); err != nil {
 		return "", fmt.Errorf("release-tags.sh: %w\n%s", err, out)
 	}
