@@ -164,7 +164,8 @@ func siteKeys(t *testing.T, s *stackEnv) []string {
 // TestGitHubFlow runs examples/workflows/github-flow.yml: two pushes to the
 // default branch (each built once, deployed to staging, then production
 // with the digest staging got; the second a different image to the same
-// service), then a pull request (a preview with a sticky comment).
+// service), then a run by hand (workflow_dispatch) on the default branch,
+// which deploys as a push does.
 func TestGitHubFlow(t *testing.T) {
 	r := need(t)
 	s := newStack(t)
@@ -173,30 +174,37 @@ func TestGitHubFlow(t *testing.T) {
 	secrets := map[string]string{"GITHUB_TOKEN": appToken}
 
 	var digests []string
-	for i, change := range []string{"", "v2"} {
+	for i, change := range []string{"", "v2", "v3"} {
 		if change != "" {
 			// A new commit whose image differs.
 			commitFiles(t, dir, map[string]string{"examples/hello/VERSION": change + "\n"}, "hello "+change)
 		}
-		res := r.act(t, actRun{dir: dir, event: "push", payload: pushPayload("main"), workflow: ".github/workflows/flow.yml",
+		event, payload := "push", pushPayload("main")
+		if change == "v3" {
+			event, payload = "workflow_dispatch", map[string]any{"ref": "refs/heads/main", "inputs": map[string]any{},
+				"repository": payload["repository"]}
+		}
+		res := r.act(t, actRun{dir: dir, event: event, payload: payload, workflow: ".github/workflows/flow.yml",
 			vars: vars, secrets: secrets, env: env})
 		res.mustSucceed(t)
 		res.mustNotLeak(t, appToken, s.oidc.Token)
-		_, image := running(t, s)
+		arn, image := running(t, s)
 		digests = append(digests, inRegistry(t, s, image))
 		deps, _ := s.github.snapshot()
+		t.Logf("run %d (%s): service runs %s (%s); %d notifications so far; site objects %d; deployments %v",
+			i+1, event, shortARN(arn), digests[i][:19], len(s.Sink.Received()), len(siteKeys(t, s)), deps)
 		sha := git(t, dir, "rev-parse", "HEAD")
 		for _, envName := range []string{"staging", "production"} {
 			if have := strings.Join(deps[envName+"@"+sha[:7]], ","); have != "in_progress,success" {
-				t.Errorf("push %d: deployment statuses of %s: have %q, want in_progress,success", i+1, envName, have)
+				t.Errorf("run %d (%s): deployment statuses of %s: have %q, want in_progress,success", i+1, event, envName, have)
 			}
 		}
 	}
-	if digests[0] == digests[1] {
-		t.Errorf("the second push deployed the same digest %s; want the new image", digests[0])
+	if digests[0] == digests[1] || digests[1] == digests[2] {
+		t.Errorf("deployed digests %v; want a new image each run", digests)
 	}
-	if posts := s.Sink.Received(); len(posts) != 8 {
-		t.Errorf("webhook sink: have %d posts, want 8 (started and result, staging and production, two pushes)", len(posts))
+	if posts := s.Sink.Received(); len(posts) != 12 {
+		t.Errorf("webhook sink: have %d posts, want 12 (started and result, staging and production, three runs)", len(posts))
 	}
 	if keys := siteKeys(t, s); len(keys) < 5 {
 		t.Errorf("site: have %v under %s/, want the example site's 5 files", keys, s.Outputs["SitePrefix"])
@@ -227,15 +235,17 @@ func TestGitFlow(t *testing.T) {
 	}
 
 	flow("develop")
-	_, devImage := running(t, s)
+	devARN, devImage := running(t, s)
 	devDigest := inRegistry(t, s, devImage)
+	t.Logf("develop: service runs %s (%s)", shortARN(devARN), devDigest[:19])
 
 	git(t, dir, "checkout", "-q", "-b", "release/1.4.0")
 	commitFiles(t, dir, map[string]string{"examples/hello/CHANGELOG": "1.4.0\n"}, "release 1.4.0")
 	releaseSHA := git(t, dir, "rev-parse", "HEAD")
 	flow("release/1.4.0")
-	_, stagingImage := running(t, s)
+	stagingARN, stagingImage := running(t, s)
 	stagingDigest := inRegistry(t, s, stagingImage)
+	t.Logf("release/1.4.0: service runs %s (%s)", shortARN(stagingARN), stagingDigest[:19])
 	if stagingDigest == devDigest {
 		t.Errorf("the release branch deployed develop's digest %s; want its own build", devDigest)
 	}
@@ -243,7 +253,8 @@ func TestGitFlow(t *testing.T) {
 	git(t, dir, "checkout", "-q", "-b", "main", "develop")
 	git(t, dir, "merge", "-q", "--no-ff", "-m", "Merge branch 'release/1.4.0'", "release/1.4.0")
 	flow("main")
-	_, prodImage := running(t, s)
+	prodARN, prodImage := running(t, s)
+	t.Logf("main: service runs %s; %d notifications in all", shortARN(prodARN), len(s.Sink.Received()))
 	if prodDigest := inRegistry(t, s, prodImage); prodDigest != stagingDigest {
 		t.Errorf("production runs %s; want the release's digest %s, promoted, not rebuilt", prodDigest, stagingDigest)
 	}
@@ -325,8 +336,10 @@ func TestGitHubFlowPullRequest(t *testing.T) {
 			vars: vars, secrets: secrets, env: env})
 		res.mustSucceed(t)
 		res.mustNotLeak(t, appToken, s.oidc.Token)
-		_, image := running(t, s)
+		arn, image := running(t, s)
 		digests = append(digests, inRegistry(t, s, image))
+		_, comments := s.github.snapshot()
+		t.Logf("pull request run %d: preview runs %s (%s); comments %d", i+1, shortARN(arn), digests[i][:19], len(comments))
 	}
 	if digests[0] == digests[1] {
 		t.Errorf("the second preview deployed the same digest %s", digests[0])
@@ -338,4 +351,12 @@ func TestGitHubFlowPullRequest(t *testing.T) {
 	if !strings.Contains(comments[0].Body, strings.TrimPrefix(digests[1], "sha256:")[:12]) && !strings.Contains(comments[0].Body, digests[1]) {
 		t.Errorf("the sticky comment does not name the preview's digest %s:\n%s", digests[1], comments[0].Body)
 	}
+}
+
+// shortARN is the family:revision of a task definition ARN.
+func shortARN(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
 }

@@ -232,6 +232,12 @@ func jobFiles() ([]jobFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", gitCore, err)
 	}
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		return nil, fmt.Errorf("the docker CLI is not on PATH: %w", err)
+	}
+	file("/usr/local/bin/docker", docker)
+	elves = append(elves, docker)
 	libs, err := sharedLibraries(elves)
 	if err != nil {
 		return nil, err
@@ -244,11 +250,6 @@ func jobFiles() ([]jobFile, error) {
 		file(l, real)
 	}
 
-	docker, err := exec.LookPath("docker")
-	if err != nil {
-		return nil, fmt.Errorf("the docker CLI is not on PATH: %w", err)
-	}
-	file("/usr/local/bin/docker", docker)
 	file("/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt")
 
 	// The Go toolchain of this machine, less its own tests and docs.
@@ -300,19 +301,24 @@ func jobFiles() ([]jobFile, error) {
 }
 
 // sharedLibraries returns what ldd lists for the binaries, the dynamic
-// loader included.
+// loader included; a static binary needs none.
 func sharedLibraries(bins []string) ([]string, error) {
-	out, err := exec.Command("ldd", bins...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("ldd: %w", err)
-	}
 	seen := map[string]bool{}
 	var libs []string
-	for _, line := range strings.Split(string(out), "\n") {
-		for _, f := range strings.Fields(line) {
-			if strings.HasPrefix(f, "/") && !strings.HasSuffix(f, ":") && !seen[f] {
-				seen[f] = true
-				libs = append(libs, f)
+	for _, bin := range bins {
+		out, err := exec.Command("ldd", bin).CombinedOutput()
+		if err != nil {
+			if strings.Contains(string(out), "not a dynamic executable") {
+				continue
+			}
+			return nil, fmt.Errorf("ldd %s: %w: %s", bin, err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			for _, f := range strings.Fields(line) {
+				if strings.HasPrefix(f, "/") && !strings.HasSuffix(f, ":") && !seen[f] {
+					seen[f] = true
+					libs = append(libs, f)
+				}
 			}
 		}
 	}
