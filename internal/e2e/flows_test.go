@@ -161,17 +161,43 @@ func siteKeys(t *testing.T, s *stackEnv) []string {
 	return keys
 }
 
+// flowRig is one example app on its own stack, and what every run of its
+// flow gets: the variables, secrets and environment of flowVars, flowEnv.
+type flowRig struct {
+	r                  *release
+	s                  *stackEnv
+	dir                string
+	vars, env, secrets map[string]string
+}
+
+func newFlowRig(t *testing.T, branch, workflow string) *flowRig {
+	t.Helper()
+	r := need(t)
+	s := newStack(t)
+	return &flowRig{r: r, s: s, dir: exampleApp(t, r, branch, workflow),
+		vars: flowVars(s), env: flowEnv(s), secrets: map[string]string{"GITHUB_TOKEN": appToken}}
+}
+
+// run runs the flow for event and returns the task definition the service
+// runs after it and that image's digest, checked to be in the registry.
+func (f *flowRig) run(t *testing.T, event string, payload map[string]any) (arn, digest string) {
+	t.Helper()
+	res := f.r.act(t, actRun{dir: f.dir, event: event, payload: payload, workflow: ".github/workflows/flow.yml",
+		vars: f.vars, secrets: f.secrets, env: f.env})
+	res.mustSucceed(t)
+	res.mustNotLeak(t, appToken, f.s.oidc.Token)
+	arn, image := running(t, f.s)
+	return arn, inRegistry(t, f.s, image)
+}
+
 // TestGitHubFlow runs examples/workflows/github-flow.yml: two pushes to the
 // default branch (each built once, deployed to staging, then production
 // with the digest staging got; the second a different image to the same
 // service), then a run by hand (workflow_dispatch) on the default branch,
 // which deploys as a push does.
 func TestGitHubFlow(t *testing.T) {
-	r := need(t)
-	s := newStack(t)
-	dir := exampleApp(t, r, "main", "github-flow.yml")
-	vars, env := flowVars(s), flowEnv(s)
-	secrets := map[string]string{"GITHUB_TOKEN": appToken}
+	f := newFlowRig(t, "main", "github-flow.yml")
+	s, dir := f.s, f.dir
 
 	var digests []string
 	for i, change := range []string{"", "v2", "v3"} {
@@ -184,12 +210,8 @@ func TestGitHubFlow(t *testing.T) {
 			event, payload = "workflow_dispatch", map[string]any{"ref": "refs/heads/main", "inputs": map[string]any{},
 				"repository": payload["repository"]}
 		}
-		res := r.act(t, actRun{dir: dir, event: event, payload: payload, workflow: ".github/workflows/flow.yml",
-			vars: vars, secrets: secrets, env: env})
-		res.mustSucceed(t)
-		res.mustNotLeak(t, appToken, s.oidc.Token)
-		arn, image := running(t, s)
-		digests = append(digests, inRegistry(t, s, image))
+		arn, digest := f.run(t, event, payload)
+		digests = append(digests, digest)
 		deps, _ := s.github.snapshot()
 		t.Logf("run %d (%s): service runs %s (%s); %d notifications so far; site objects %d; deployments %v",
 			i+1, event, shortARN(arn), digests[i][:19], len(s.Sink.Received()), len(siteKeys(t, s)), deps)
@@ -216,35 +238,24 @@ func TestGitHubFlow(t *testing.T) {
 // the merge of that release into main: no build, the release's image
 // promoted by digest to production and the release tagged.
 func TestGitFlow(t *testing.T) {
-	r := need(t)
-	s := newStack(t)
-	dir := exampleApp(t, r, "develop", "gitflow.yml")
-	vars, env := flowVars(s), flowEnv(s)
-	secrets := map[string]string{"GITHUB_TOKEN": appToken}
+	f := newFlowRig(t, "develop", "gitflow.yml")
+	s, dir := f.s, f.dir
 	origin, gitEnv := originInWorkspace(t, dir)
 	for k, v := range gitEnv {
-		env[k] = v
+		f.env[k] = v
 	}
-
-	flow := func(branch string) {
+	flow := func(branch string) (string, string) {
 		t.Helper()
-		res := r.act(t, actRun{dir: dir, event: "push", payload: pushPayload(branch), workflow: ".github/workflows/flow.yml",
-			vars: vars, secrets: secrets, env: env})
-		res.mustSucceed(t)
-		res.mustNotLeak(t, appToken, s.oidc.Token)
+		return f.run(t, "push", pushPayload(branch))
 	}
 
-	flow("develop")
-	devARN, devImage := running(t, s)
-	devDigest := inRegistry(t, s, devImage)
+	devARN, devDigest := flow("develop")
 	t.Logf("develop: service runs %s (%s)", shortARN(devARN), devDigest[:19])
 
 	git(t, dir, "checkout", "-q", "-b", "release/1.4.0")
 	commitFiles(t, dir, map[string]string{"examples/hello/CHANGELOG": "1.4.0\n"}, "release 1.4.0")
 	releaseSHA := git(t, dir, "rev-parse", "HEAD")
-	flow("release/1.4.0")
-	stagingARN, stagingImage := running(t, s)
-	stagingDigest := inRegistry(t, s, stagingImage)
+	stagingARN, stagingDigest := flow("release/1.4.0")
 	t.Logf("release/1.4.0: service runs %s (%s)", shortARN(stagingARN), stagingDigest[:19])
 	if stagingDigest == devDigest {
 		t.Errorf("the release branch deployed develop's digest %s; want its own build", devDigest)
@@ -252,10 +263,9 @@ func TestGitFlow(t *testing.T) {
 
 	git(t, dir, "checkout", "-q", "-b", "main", "develop")
 	git(t, dir, "merge", "-q", "--no-ff", "-m", "Merge branch 'release/1.4.0'", "release/1.4.0")
-	flow("main")
-	prodARN, prodImage := running(t, s)
+	prodARN, prodDigest := flow("main")
 	t.Logf("main: service runs %s; %d notifications in all", shortARN(prodARN), len(s.Sink.Received()))
-	if prodDigest := inRegistry(t, s, prodImage); prodDigest != stagingDigest {
+	if prodDigest != stagingDigest {
 		t.Errorf("production runs %s; want the release's digest %s, promoted, not rebuilt", prodDigest, stagingDigest)
 	}
 	deps, _ := s.github.snapshot()
@@ -312,11 +322,8 @@ func TestRedirectTrafficDispatch(t *testing.T) {
 // environment gets each build, and the pull request one sticky comment,
 // edited in place.
 func TestGitHubFlowPullRequest(t *testing.T) {
-	r := need(t)
-	s := newStack(t)
-	dir := exampleApp(t, r, "feature/greeting", "github-flow.yml")
-	vars, env := flowVars(s), flowEnv(s)
-	secrets := map[string]string{"GITHUB_TOKEN": appToken}
+	f := newFlowRig(t, "feature/greeting", "github-flow.yml")
+	s, dir := f.s, f.dir
 	var digests []string
 	for i := range 2 {
 		if i > 0 {
@@ -332,12 +339,8 @@ func TestGitHubFlowPullRequest(t *testing.T) {
 			},
 			"repository": map[string]any{"full_name": "acme/hello", "name": "hello", "default_branch": "main", "owner": map[string]any{"login": "acme"}},
 		}
-		res := r.act(t, actRun{dir: dir, event: "pull_request", payload: payload, workflow: ".github/workflows/flow.yml",
-			vars: vars, secrets: secrets, env: env})
-		res.mustSucceed(t)
-		res.mustNotLeak(t, appToken, s.oidc.Token)
-		arn, image := running(t, s)
-		digests = append(digests, inRegistry(t, s, image))
+		arn, digest := f.run(t, "pull_request", payload)
+		digests = append(digests, digest)
 		_, comments := s.github.snapshot()
 		t.Logf("pull request run %d: preview runs %s (%s); comments %d", i+1, shortARN(arn), digests[i][:19], len(comments))
 	}

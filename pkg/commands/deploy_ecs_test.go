@@ -187,7 +187,6 @@ func TestDeployECSDryRunAndFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The file in the shape `aws ecs describe-task-definition` prints.
-	file := filepath.Join(t.TempDir(), "taskdef.json")
 	body := map[string]any{"taskDefinition": map[string]any{
 		"family": f.family, "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "256", "memory": "512",
 		"taskDefinitionArn": aws.ToString(described.TaskDefinition.TaskDefinitionArn), "revision": 1, "status": "ACTIVE",
@@ -196,19 +195,7 @@ func TestDeployECSDryRunAndFile(t *testing.T) {
 			{"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable", "essential": false},
 		},
 	}}
-	data, _ := json.Marshal(body)
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	summary := filepath.Join(t.TempDir(), "summary.md")
-	res := actiontest.Exec(context.Background(), t, actiontest.Run{
-		Args: []string{"deploy-ecs", "--cluster", f.cluster, "--service", f.service, "--task-definition", file,
-			"--images", "web=public.ecr.aws/nginx/nginx:1.28", "--dry-run"},
-		Env: merge(trafficEnv(endpoint), map[string]string{"FERRY_SUMMARY": summary}),
-	})
-	if res.Code != 0 {
-		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
-	}
+	res, _ := dryRunWithFile(t, endpoint, f, body)
 	for _, w := range []string{`"image": "public.ecr.aws/nginx/nginx:1.28"`, `-      "image": "public.ecr.aws/nginx/nginx:1.27"`, `+      "image": "public.ecr.aws/nginx/nginx:1.28"`} {
 		if !strings.Contains(res.Stderr, w) {
 			t.Errorf("log lacks %q:\n%s", w, res.Stderr)
@@ -364,7 +351,6 @@ func TestDeployECSDryRunDiffAgainstService(t *testing.T) {
 	t.Parallel()
 	endpoint := moto.ForTest(t)
 	f := newECSFixture(t, endpoint)
-	file := filepath.Join(t.TempDir(), "taskdef.json")
 	body := map[string]any{
 		"family": f.family, "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"}, "cpu": "512", "memory": "1024",
 		"enableFaultInjection": false,
@@ -373,19 +359,7 @@ func TestDeployECSDryRunDiffAgainstService(t *testing.T) {
 			{"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable", "essential": false},
 		},
 	}
-	data, _ := json.Marshal(body)
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	summary := filepath.Join(t.TempDir(), "summary.md")
-	res := actiontest.Exec(context.Background(), t, actiontest.Run{
-		Args: []string{"deploy-ecs", "--cluster", f.cluster, "--service", f.service, "--task-definition", file,
-			"--images", "web=public.ecr.aws/nginx/nginx:1.28", "--dry-run"},
-		Env: merge(trafficEnv(endpoint), map[string]string{"FERRY_SUMMARY": summary}),
-	})
-	if res.Code != 0 {
-		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
-	}
+	res, summary := dryRunWithFile(t, endpoint, f, body)
 	running := f.serviceTaskDefinition(t)
 	if w := "diff against " + running + " (what it runs)"; !strings.Contains(res.Stderr, w) {
 		t.Errorf("log lacks %q:\n%s", w, res.Stderr)
@@ -477,4 +451,26 @@ func TestDeployECSTwoImagesInSequence(t *testing.T) {
 		}
 		t.Logf("deploy %d (%s): %s", i+1, image, took.Round(time.Millisecond))
 	}
+}
+
+// dryRunWithFile writes body as a task-definition file and runs a dry run
+// of deploy-ecs with it and the web image moved to nginx 1.28; it returns
+// the run and its summary file.
+func dryRunWithFile(t *testing.T, endpoint string, f ecsFixture, body any) (actiontest.Result, string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "taskdef.json")
+	data, _ := json.Marshal(body)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	res := actiontest.Exec(context.Background(), t, actiontest.Run{
+		Args: []string{"deploy-ecs", "--cluster", f.cluster, "--service", f.service, "--task-definition", file,
+			"--images", "web=public.ecr.aws/nginx/nginx:1.28", "--dry-run"},
+		Env: merge(trafficEnv(endpoint), map[string]string{"FERRY_SUMMARY": summary}),
+	})
+	if res.Code != 0 {
+		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
+	}
+	return res, summary
 }
