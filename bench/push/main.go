@@ -51,7 +51,7 @@ type config struct {
 
 func run(ctx context.Context, args []string) error {
 	var c config
-	fs := flag.NewFlagSet("benchpush", flag.ContinueOnError)
+	fs := flag.NewFlagSet("bench/push", flag.ContinueOnError)
 	fs.StringVar(&c.ferry, "ferry", "bin/ferry", "ferry binary")
 	fs.StringVar(&c.crane, "crane", "crane", "crane binary (pinned in tools/go.mod)")
 	fs.IntVar(&c.runs, "runs", 7, "pushes per tool")
@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "benchpush-")
+	work, err := os.MkdirTemp("", "bench-push-")
 	if err != nil {
 		return err
 	}
