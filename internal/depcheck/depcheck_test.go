@@ -176,7 +176,7 @@ func golist(t *testing.T, dir, fields string, args ...string) []pkg {
 	t.Helper()
 	cmd := exec.Command("go", slices.Concat([]string{"list", fields}, args)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), "GOWORK=off") // the fixture is a module of its own
 	cmd.Stderr = new(strings.Builder)
 	out, err := cmd.Output()
 	if err != nil {
