@@ -127,7 +127,7 @@ test: fmt-check vet staticcheck tools unit actionlint cfn-lint
 # are not tests and fail on no number.
 .PHONY: bench
 bench: build
-	$(GO) run ./internal/benchpush -ferry bin/ferry -crane "$$($(TOOLS) -n crane)"
+	$(GO) run ./bench/push -ferry bin/ferry -crane "$$($(TOOLS) -n crane)"
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/publish
 
 # Every fuzz target (go test -fuzz) for FUZZTIME each; `make test` runs

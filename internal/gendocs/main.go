@@ -1,6 +1,7 @@
 // Command gendocs writes the files rendered from ferry's action declarations:
-// every actions/<name>/action.yml, the root action.yml and the tables in
-// actions/<name>/README.md. Run it with `go generate ./...`.
+// every actions/<name>/action.yml, the root action.yml, the GitLab components
+// templates/<name>.yml, the tables in actions/<name>/README.md and the
+// command table in README.md. Run it with `go generate ./...`.
 package main
 
 import (

@@ -165,6 +165,28 @@ func TestRootInputs(t *testing.T) {
 	}
 }
 
+func TestSpliceCommandTable(t *testing.T) {
+	t.Parallel()
+	specs := []action.Spec{demoSpec(), {Name: "other", Description: "Does | another thing."}}
+	before := "# ferry\n\n" + action.CommandsBegin + "\n| stale | row |\n" + action.CommandsEnd + "\n\n## Set up\n"
+	have, err := action.SpliceCommandTable(before, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# ferry\n\n" + action.CommandsBegin + "\n\n| Command | What it does |\n|---|---|\n" +
+		"| [`demo`](actions/demo/README.md) | " + strings.ReplaceAll(demoSpec().Description, "|", `\|`) + " |\n" +
+		"| [`other`](actions/other/README.md) | Does \\| another thing. |\n\n" + action.CommandsEnd + "\n\n## Set up\n"
+	if have != want {
+		t.Errorf("SpliceCommandTable:\nwant %q\nhave %q", want, have)
+	}
+	if again, err := action.SpliceCommandTable(have, specs); err != nil || again != have {
+		t.Errorf("SpliceCommandTable twice: want no change, have %q (%v)", again, err)
+	}
+	if out, err := action.SpliceCommandTable("# ferry\n", specs); err == nil || out != "" || !strings.Contains(err.Error(), "markers") {
+		t.Errorf("no markers: want an error about the markers and no text, have %q, %v", out, err)
+	}
+}
+
 func TestSpliceTable(t *testing.T) {
 	t.Parallel()
 	spec := demoSpec()

@@ -588,6 +588,14 @@ func badInputs() []badInput {
 			`input "tag-mutability-exclusions": expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found "dev/*"`,
 			`input "tag-mutability-exclusions": expected none with tag-mutability IMMUTABLE (filters go with MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION), found 2`,
 		}},
+		// whoami: its inputs are the AWS ones
+		{action: "whoami", name: "region, attempts, backoff, role", with: in("aws-region", "Europe", "max-attempts", "-1", "retry-max-backoff", "10m", "role-to-assume", "web"),
+			problems: []string{
+				`input "aws-region": expected a region name like "eu-west-1", found "Europe"`,
+				`input "max-attempts": expected 1 or more (0 means 5), found -1`,
+				`input "retry-max-backoff": expected a duration from 0s to 5m0s, found 10m0s`,
+				`input "role-to-assume": expected an IAM role ARN like "arn:aws:iam::123456789012:role/deploy", found "web"`,
+			}},
 	}
 }
 

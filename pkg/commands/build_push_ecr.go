@@ -267,8 +267,8 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 	if err != nil {
 		return timedOut(ctx, err, timeout)
 	}
-	log.Info("repository", "uri", repo.URI, "created", repo.Created, "tag-mutability", repo.TagMutability,
-		"exclusions", strings.Join(repo.TagMutabilityExclusions, ","), "lifecycle-changed", repo.LifecycleChanged)
+	log.Info("repository", "uri", repo.URI, "created", repo.Created, "tag_mutability", repo.TagMutability,
+		"exclusions", strings.Join(repo.TagMutabilityExclusions, ","), "lifecycle_changed", repo.LifecycleChanged)
 	// The outputs name the repository as ECS and everyone else pulls it, by
 	// its ECR URI; registry-endpoint only changes where the bytes go.
 	named, err := name.NewRepository(repo.URI, name.WeakValidation)
@@ -292,8 +292,6 @@ func runBuildPushECR(ctx context.Context, rt *action.Runtime, b Build) error {
 	if err != nil {
 		return timedOut(ctx, err, timeout)
 	}
-	log.Info("pushed", "digest", res.Digest.String(), "written", strings.Join(res.Written, ","), "unchanged", strings.Join(res.Unchanged, ","),
-		"blobs-uploaded", res.Blobs.Uploaded, "blobs-existing", res.Blobs.Existing, "blobs-mounted", res.Blobs.Mounted, "bytes-uploaded", res.BytesUploaded)
 
 	uri := named.String()
 	if err := rt.SetOutputs(

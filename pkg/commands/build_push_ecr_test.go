@@ -148,6 +148,11 @@ func TestBuildPushECRGitHub(t *testing.T) {
 		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
 	}
 	digest := digestOf(t, img)
+	// One push, one "pushed" line: pkg/publish logs it with the digest; the
+	// command does not log it again.
+	if n := strings.Count(res.Stdout+res.Stderr, "msg=pushed "); n != 1 || !strings.Contains(res.Stdout+res.Stderr, "digest="+digest) {
+		t.Errorf(`log: want one "pushed" line naming digest %s, have %d:\n%s`, digest, n, res.Stderr)
+	}
 	want := map[string]string{
 		"registry":  motoRegistry,
 		"digest":    digest,

@@ -257,7 +257,7 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 			_ = rt.SetOutput("status", string(ecs.StatusFailed))
 			return fmt.Errorf("one-off task before the deploy: %w", timedOut(ctx, err, timeout))
 		}
-		log.Info("one-off task finished", "task", res.TaskARN, "container", res.Container, "exit-code", res.ExitCode)
+		log.Info("one-off task finished", "task", res.TaskARN, "container", res.Container, "exit_code", res.ExitCode)
 	}
 
 	if plan.codeDeploy {

@@ -15,7 +15,8 @@ import (
 // relative to the repository root: each actions/<name>/action.yml, the root
 // action.yml, each GitLab component templates/<name>.yml, and the
 // inputs/outputs tables spliced into each
-// actions/<name>/README.md (a new README gets a skeleton around them).
+// actions/<name>/README.md (a new README gets a skeleton around them), and
+// the command table spliced into the root README.md.
 func Generated(root string) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	specs := Specs()
@@ -50,5 +51,15 @@ func Generated(root string) (map[string][]byte, error) {
 		return nil, fmt.Errorf("rendering the root action.yml: %w", err)
 	}
 	files["action.yml"] = y
+
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		return nil, err
+	}
+	spliced, err := action.SpliceCommandTable(string(readme), specs)
+	if err != nil {
+		return nil, fmt.Errorf("README.md: %w", err)
+	}
+	files["README.md"] = []byte(spliced)
 	return files, nil
 }

@@ -156,14 +156,32 @@ func sigtermScenarios() []scenario {
 	}
 }
 
+// sigtermOthers are the SIGTERM runs whose fixture is not a scenario's:
+// notify calls no AWS (its providers are a local server), and whoami's one
+// STS call hangs on a stub.
+func sigtermOthers() []struct {
+	action, name string
+	run          func(t *testing.T)
+} {
+	return []struct {
+		action, name string
+		run          func(t *testing.T)
+	}{
+		{"notify", "while a provider answers", notifySIGTERM},
+		{"whoami", "while the STS call hangs", whoamiSIGTERM},
+	}
+}
+
 // TestSIGTERM: each action, signalled in the middle, exits 130 reporting
 // "cancelled" and leaves its documented safe state.
 func TestSIGTERM(t *testing.T) {
 	t.Parallel()
-	t.Run("notify/while a provider answers", func(t *testing.T) {
-		t.Parallel()
-		notifySIGTERM(t)
-	})
+	for _, o := range sigtermOthers() {
+		t.Run(o.action+"/"+o.name, func(t *testing.T) {
+			t.Parallel()
+			o.run(t)
+		})
+	}
 	for _, s := range sigtermScenarios() {
 		t.Run(s.action+"/"+s.name, func(t *testing.T) {
 			t.Parallel()

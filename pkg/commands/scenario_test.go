@@ -13,11 +13,10 @@ package commands_test
 // no known secret and nothing the run masked appears unmasked in the log,
 // the outputs or the step summary.
 //
-// Adding an action is one scenario function per case in a list of its
-// own, added to scenarios() below (mark one chaos, one failing one leaks),
-// a row per refusal in badInputs(), a sigtermScenarios() entry, and its
-// README's IAM policy, which TestScenarios then checks. notify, which
-// calls no AWS, has its SIGTERM and leak runs in notify_hardening_test.go.
+// What a new action adds here and in the other tables is in
+// CONTRIBUTING.md, "Adding an action"; TestEveryActionIsHardened
+// (coverage_test.go) fails until it has. notify, which calls no AWS, has
+// its SIGTERM and leak runs in notify_hardening_test.go.
 
 import (
 	"context"
@@ -214,7 +213,7 @@ func (r run) verify(t *testing.T, res actiontest.Result) {
 
 // scenarios lists every scenario of every action.
 func scenarios() []scenario {
-	return slices.Concat(pushScenarios(), deployScenarios(), trafficScenarios(), syncScenarios())
+	return slices.Concat(pushScenarios(), deployScenarios(), trafficScenarios(), syncScenarios(), whoamiScenarios())
 }
 
 // failCall faults every call named name (service:Action) whose body

@@ -50,7 +50,7 @@ func runWhoami(ctx context.Context, rt *action.Runtime, b Build) error {
 }
 
 func report(rt *action.Runtime, id awsauth.Identity) error {
-	rt.Logger().Info("caller identity", "account", id.Account, "arn", id.ARN, "user-id", id.UserID)
+	rt.Logger().Info("caller identity", "account", id.Account, "arn", id.ARN, "user_id", id.UserID)
 	if err := rt.SetOutputs([2]string{"account", id.Account}, [2]string{"arn", id.ARN}, [2]string{"user-id", id.UserID}); err != nil {
 		return err
 	}

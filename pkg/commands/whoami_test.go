@@ -9,12 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/faultproxy"
 	"github.com/ferry-ci/ferry/internal/moto"
 )
 
@@ -295,10 +297,30 @@ func TestWhoamiFailures(t *testing.T) {
 	}
 }
 
-// TestWhoamiSIGTERM sends SIGTERM while the STS call hangs: the run reports
-// cancellation and exits 130 instead of crashing or hanging.
-func TestWhoamiSIGTERM(t *testing.T) {
-	t.Parallel()
+// whoamiScenarios: whoami's one call, through the fault proxy, throttled
+// the first time (one call under random faults may draw none, and TestChaos
+// wants each run to meet one). TestChaos runs it under random faults on top;
+// its calls are checked against the README, which says they need no
+// permission (see noPolicy).
+func whoamiScenarios() []scenario {
+	return []scenario{{name: "caller identity", action: "whoami", chaos: true, setup: func(t *testing.T, w *world) run {
+		return run{script: func(c faultproxy.Call, n int) faultproxy.Fault {
+			if c.Name() == "sts:GetCallerIdentity" && n == 0 {
+				return faultproxy.Throttle
+			}
+			return faultproxy.None
+		}, check: func(t *testing.T, res actiontest.Result) {
+			if !regexp.MustCompile(`^[0-9]{12}$`).MatchString(res.Outputs["account"]) || !strings.HasPrefix(res.Outputs["arn"], "arn:aws:") || res.Outputs["user-id"] == "" {
+				t.Errorf("outputs: want an account ID, an ARN and a user ID, have %q", res.Outputs)
+			}
+		}}
+	}}}
+}
+
+// whoamiSIGTERM (run by TestSIGTERM) sends SIGTERM while the STS call
+// hangs: the run reports cancellation and exits 130 instead of crashing or
+// hanging.
+func whoamiSIGTERM(t *testing.T) {
 	requested := make(chan struct{}, 1)
 	release := make(chan struct{})
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

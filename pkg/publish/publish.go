@@ -301,7 +301,7 @@ func push(ctx context.Context, ref name.Digest, art image.Artifact, tags []strin
 
 	res.Written = write
 	res.Blobs.Uploaded, res.Blobs.Existing, res.Blobs.Mounted, res.BytesUploaded = ct.counts()
-	log.InfoContext(ctx, "pushed", "reference", res.Reference,
+	log.InfoContext(ctx, "pushed", "reference", res.Reference, "digest", res.Digest.String(),
 		"written", res.Written, "unchanged", res.Unchanged,
 		"blobs", res.Blobs.Total, "uploaded", res.Blobs.Uploaded, "existing", res.Blobs.Existing,
 		"mounted", res.Blobs.Mounted, "bytes", res.BytesUploaded)

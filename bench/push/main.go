@@ -1,10 +1,10 @@
-// Command benchpush measures `ferry build-push-ecr` against `crane push`,
+// Command push measures `ferry build-push-ecr` against `crane push`,
 // the anchor, in the same run: the same multi-layer OCI layout is pushed by
 // each tool to a fresh in-memory registry (behind the same Basic auth ECR
 // uses) several times, alternating which goes first, and it prints the
 // median wall time of each, their ratio, and the bytes each uploaded.
 //
-//	go run ./internal/benchpush -ferry bin/ferry -crane "$(go tool -modfile=tools/go.mod -n crane)"
+//	go run ./bench/push -ferry bin/ferry -crane "$(go tool -modfile=tools/go.mod -n crane)"
 //
 // It is a bench script, not a test: nothing here fails on a number.
 package main
@@ -38,7 +38,7 @@ func main() {
 	err := run(ctx, os.Args[1:])
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchpush:", err)
+		fmt.Fprintln(os.Stderr, "bench/push:", err)
 		os.Exit(1)
 	}
 }
@@ -51,7 +51,7 @@ type config struct {
 
 func run(ctx context.Context, args []string) error {
 	var c config
-	fs := flag.NewFlagSet("benchpush", flag.ContinueOnError)
+	fs := flag.NewFlagSet("bench/push", flag.ContinueOnError)
 	fs.StringVar(&c.ferry, "ferry", "bin/ferry", "ferry binary")
 	fs.StringVar(&c.crane, "crane", "crane", "crane binary (pinned in tools/go.mod)")
 	fs.IntVar(&c.runs, "runs", 7, "pushes per tool")
@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "benchpush-")
+	work, err := os.MkdirTemp("", "bench-push-")
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,3 @@
+module example.com/crossdomain
+
+go 1.26

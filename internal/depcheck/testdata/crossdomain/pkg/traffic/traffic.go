@@ -1,0 +1,5 @@
+// Package traffic is a fixture leaf domain package.
+package traffic
+
+// Weight is a fixture constant.
+const Weight = "w"
