@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cd "github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
 // api lists the CodeDeploy calls this package makes.
@@ -75,6 +76,30 @@ type Request struct {
 	Container                    string // the container the load balancer sends traffic to
 	ContainerPort                int32
 	Description                  string
+}
+
+// For fills in r's Container and ContainerPort from td, the task
+// definition deployed: with no Container, the first essential container
+// with a port mapping; with no ContainerPort, that container's first
+// container port. A Container td lacks stays as it is (and [AppSpec]
+// then asks for a port).
+func (r Request) For(td *ecs.RegisterTaskDefinitionInput) Request {
+	if td == nil {
+		return r
+	}
+	for _, c := range td.ContainerDefinitions {
+		name := aws.ToString(c.Name)
+		if r.Container != "" && name != r.Container {
+			continue
+		}
+		if r.Container == "" && (c.Essential == nil || *c.Essential) && len(c.PortMappings) > 0 {
+			r.Container = name
+		}
+		if name == r.Container && r.ContainerPort == 0 && len(c.PortMappings) > 0 {
+			r.ContainerPort = aws.ToInt32(c.PortMappings[0].ContainerPort)
+		}
+	}
+	return r
 }
 
 // AppSpec renders the ECS AppSpec CodeDeploy takes as the revision.

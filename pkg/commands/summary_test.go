@@ -27,9 +27,9 @@ func TestDeploySummaryGolden(t *testing.T) {
 	container := func(name, image string) types.ContainerDefinition {
 		return types.ContainerDefinition{Name: aws.String(name), Image: aws.String(image)}
 	}
-	renders := []rendered{
-		{service: "web", rendered: &awsecs.RegisterTaskDefinitionInput{ContainerDefinitions: []types.ContainerDefinition{container("web", "app/web@sha256:ab12"), container("log-router", "fluent-bit:3")}}},
-		{service: "worker", rendered: &awsecs.RegisterTaskDefinitionInput{ContainerDefinitions: []types.ContainerDefinition{container("worker", "app/web@sha256:ab12")}}},
+	renders := []ecs.Rendered{
+		{Service: "web", TaskDefinition: &awsecs.RegisterTaskDefinitionInput{ContainerDefinitions: []types.ContainerDefinition{container("web", "app/web@sha256:ab12"), container("log-router", "fluent-bit:3")}}},
+		{Service: "worker", TaskDefinition: &awsecs.RegisterTaskDefinitionInput{ContainerDefinitions: []types.ContainerDefinition{container("worker", "app/web@sha256:ab12")}}},
 	}
 	exit1 := int32(1)
 	outcomes := []ecs.Outcome{
