@@ -95,13 +95,8 @@ func planDeploy(in *action.Values) ecs.Plan {
 		if n := len(in.List("service")); n != 1 {
 			in.Problem("service", "exactly one service with CodeDeploy", fmt.Sprintf("%d", n))
 		}
-	} else {
-		for _, only := range []string{"codedeploy-container", "codedeploy-container-port"} {
-			if in.IsSet(only) {
-				in.Problem(only, "codedeploy-application and codedeploy-deployment-group as well", "neither")
-			}
-		}
 	}
+	onlyWith(in, p.Strategy == ecs.CodeDeploy, "codedeploy-application and codedeploy-deployment-group as well", "neither", "codedeploy-container", "codedeploy-container-port")
 	if in.String("strategy") == "blue-green" {
 		var missing []string
 		for _, name := range bgInputs {
@@ -133,16 +128,10 @@ func planDeploy(in *action.Values) ecs.Plan {
 				BakeTime: in.Duration("bake-time"), Alarms: in.List("alarms"), MinHealthyTargets: 1, Steps: steps,
 			},
 		}
-	} else {
-		if len(p.Services) == 0 {
-			in.Problem("service", "one or more services (strategy rolling)", "none")
-		}
-		for _, name := range append(bgInputs, "alarms") {
-			if in.IsSet(name) {
-				in.Problem(name, "strategy: blue-green as well", "strategy rolling")
-			}
-		}
+	} else if len(p.Services) == 0 {
+		in.Problem("service", "one or more services (strategy rolling)", "none")
 	}
+	onlyWith(in, p.Strategy == ecs.BlueGreenWeights, "strategy: blue-green as well", "strategy rolling", append(bgInputs, "alarms")...)
 	if td := in.String("task-definition"); td != "" {
 		path := in.Path("task-definition")
 		if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
@@ -173,13 +162,7 @@ func planDeploy(in *action.Values) ecs.Plan {
 	if n := in.Int("max-failed-tasks"); n < 1 {
 		in.Problem("max-failed-tasks", "1 or more", fmt.Sprint(n))
 	}
-	if !in.Bool("run-task") {
-		for _, only := range []string{"run-task-command", "run-task-container"} {
-			if in.IsSet(only) {
-				in.Problem(only, "run-task: true as well", "run-task false")
-			}
-		}
-	}
+	onlyWith(in, in.Bool("run-task"), "run-task: true as well", "run-task false", "run-task-command", "run-task-container")
 	command, err := splitCommand(in.String("run-task-command"))
 	if err != nil {
 		in.Problem("run-task-command", `a JSON array such as ["migrate","up"] or words separated by spaces`, fmt.Sprintf("%s (%v)", action.Quote(in.String("run-task-command")), err))
@@ -188,6 +171,15 @@ func planDeploy(in *action.Values) ecs.Plan {
 		p.OneOff = &ecs.OneOff{Container: in.String("run-task-container"), Command: command}
 	}
 	return p
+}
+
+// onlyWith reports each of names that is set although ok is false.
+func onlyWith(in *action.Values, ok bool, expected, found string, names ...string) {
+	for _, name := range names {
+		if !ok && in.IsSet(name) {
+			in.Problem(name, expected, found)
+		}
+	}
 }
 
 func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
@@ -231,43 +223,36 @@ func reportDeploy(ctx context.Context, rt *action.Runtime, plan ecs.Plan, rep ec
 		case err == nil && plan.DryRun:
 			return dryRunDeploy(rt, rep.Rendered)
 		}
+		return timedOut(ctx, err, timeout)
 	}
-	if len(rep.Outcomes) > 0 {
-		first := rep.Outcomes[0]
-		if serr := setDeployOutputs(rt, first.Deployed, first.Previous, first.Status, first.DeploymentID); serr != nil {
-			return errors.Join(err, serr)
+	first := rep.Outcomes[0]
+	if serr := rt.SetOutputs(
+		[2]string{"task-definition-arn", first.Deployed},
+		[2]string{"previous-task-definition-arn", first.Previous},
+		[2]string{"status", string(first.Status)},
+		[2]string{"deployment-id", first.DeploymentID},
+	); serr != nil {
+		return errors.Join(err, serr)
+	}
+	summary := codeDeploySummary(rep.CodeDeploy, first)
+	if plan.Strategy != ecs.CodeDeploy {
+		if err != nil {
+			reportFailures(rt, rep.Outcomes)
 		}
-		summary := codeDeploySummary(rep)
-		if plan.Strategy != ecs.CodeDeploy {
-			if err != nil {
-				reportFailures(rt, rep.Outcomes)
-			}
-			summary = deploySummary(rep.Rendered, rep.Outcomes)
-		}
-		if serr := rt.Summary(summary); serr != nil {
-			return errors.Join(err, serr)
-		}
+		summary = deploySummary(rep.Rendered, rep.Outcomes)
+	}
+	if serr := rt.Summary(summary); serr != nil {
+		return errors.Join(err, serr)
 	}
 	return timedOut(ctx, err, timeout)
 }
 
-func codeDeploySummary(rep ecs.Report) string {
-	o := rep.Outcomes[0]
+func codeDeploySummary(res codedeploy.Result, o ecs.Outcome) string {
 	summary := fmt.Sprintf("### ferry deploy-ecs (CodeDeploy)\n\n| Service | Revision | Deployment | Result |\n|---|---|---|---|\n| %s | %s → %s | `%s` | **%s** |\n", o.Service, ecs.Revision(o.Previous), ecs.Revision(o.Deployed), o.DeploymentID, o.Status)
-	if rep.CodeDeploy.Error != "" {
-		summary += "\nCodeDeploy: " + rep.CodeDeploy.Error + "\n"
+	if res.Error != "" {
+		summary += "\nCodeDeploy: " + res.Error + "\n"
 	}
 	return summary
-}
-
-// setDeployOutputs sets the four outputs of deploy-ecs.
-func setDeployOutputs(rt *action.Runtime, deployed, previous string, status ecs.Status, deploymentID string) error {
-	return rt.SetOutputs(
-		[2]string{"task-definition-arn", deployed},
-		[2]string{"previous-task-definition-arn", previous},
-		[2]string{"status", string(status)},
-		[2]string{"deployment-id", deploymentID},
-	)
 }
 
 // dryRunDeploy prints each rendered task definition and its diff against
