@@ -46,6 +46,16 @@
 // leaves the traffic where it started and rolls the idle side back; the
 // live side is never touched.
 //
+// [Deployer.Run] carries out a whole [Plan], the value deploy-ecs builds
+// from its inputs before the first AWS call: it renders every task
+// definition first (through a [Registry], *taskdef.Registrar), then
+// registers them, runs the optional one-off task and deploys with the
+// plan's one [Strategy]: [Rolling], [BlueGreenWeights] (through a
+// [Switch]) or [CodeDeploy] (through a [CodeDeployer], the container
+// behind the load balancer chosen by codedeploy.Request.For). Its
+// [Report] holds what the caller shows: renders, outcomes, the side a
+// blue/green deploy went to.
+//
 // AWS is reached through a narrow, unexported interface that *ecs.Client
 // of github.com/aws/aws-sdk-go-v2/service/ecs satisfies; [New] takes it.
 // The package is quiet: it prints nothing and logs to the optional
