@@ -39,7 +39,12 @@ var forbidden = []string{
 var allowed = map[string][]string{
 	// A blue/green ECS deploy shifts the listener's weights the way
 	// redirect-traffic does: one weights model, not two.
-	"pkg/ecs": {"pkg/traffic"},
+	// A deploy renders and registers the task definitions it then rolls
+	// out (ecs.Plan carries taskdef.Overrides); a service whose deployment
+	// controller is CodeDeploy gets its new revision through a CodeDeploy
+	// deployment, the one strategy of three that ecs.Deployer.Run hands
+	// off.
+	"pkg/ecs": {"pkg/traffic", "pkg/taskdef", "pkg/codedeploy"},
 	// Publishing pushes the image pkg/image builds and reads its digest.
 	"pkg/publish": {"pkg/image"},
 }
