@@ -267,7 +267,7 @@ func dryRunDeploy(rt *action.Runtime, renders []ecs.Rendered) error {
 		}
 		fmt.Fprintf(rt.Log(), "== service %s: rendered task definition\n%s\n", r.Service, canon)
 		fmt.Fprintf(&b, "\n#### %s\n\nNow running `%s`.\n", r.Service, r.Current)
-		diff, err := taskdef.DiffNamed(r.Running, r.TaskDefinition, ecs.Revision(r.Current)+" (running)", "rendered")
+		diff, err := r.Diff()
 		if err != nil {
 			return err
 		}

@@ -114,6 +114,12 @@ type Rendered struct {
 	Reused         bool
 }
 
+// Diff is the unified diff from what the service runs to what was
+// rendered, "" when they are equal (Running must be set, as on a dry run).
+func (r Rendered) Diff() (string, error) {
+	return taskdef.DiffNamed(r.Running, r.TaskDefinition, Revision(r.Current)+" (running)", "rendered")
+}
+
 // Report is what [Deployer.Run] did, whether or not it succeeded.
 type Report struct {
 	// Rendered holds one entry per service (BlueGreenWeights: the live
