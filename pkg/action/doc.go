@@ -14,6 +14,11 @@
 // stdout (text or one JSON object) on the command line. Logs always go to
 // stderr, through a writer that replaces every secret with "***".
 //
+// The run's context — repository, ref, commit, actor, run, pull request,
+// environment, event — is mapped from each platform's variables here, one
+// file per platform, and handed to the commands as a [RunContext]
+// ([Runtime.Context]): the commands never read the runners' variables.
+//
 // The package also renders a Spec as action.yml and as a README table, and
 // checks an existing action.yml against a Spec ([CheckActionYAML]).
 package action

@@ -49,6 +49,7 @@ type Runtime struct {
 	outMu    sync.Mutex // guards outputs and the files they are written to
 	outputs  []kv
 	base     string
+	runCtx   runContextOnce
 }
 
 type kv struct{ name, value string }

@@ -125,12 +125,10 @@ var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]+`)
 // which pipeline did what: ferry-<repository>-<run id> on GitHub,
 // ferry-<project path>-<job id> on GitLab, ferry-cli elsewhere.
 func defaultSessionName(rt *action.Runtime) string {
-	var where, id string
-	switch rt.Platform() {
-	case action.GitHub:
-		where, id = rt.Getenv("GITHUB_REPOSITORY"), rt.Getenv("GITHUB_RUN_ID")
-	case action.GitLab:
-		where, id = rt.Getenv("CI_PROJECT_PATH"), rt.Getenv("CI_JOB_ID")
+	rc := rt.Context()
+	where, id := rc.Repository, rc.RunID
+	if rc.JobID != "" { // GitLab: the job, which a retry renews, not the pipeline
+		id = rc.JobID
 	}
 	if where == "" {
 		return "ferry-cli"

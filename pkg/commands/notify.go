@@ -2,12 +2,10 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -247,7 +245,7 @@ func notifyStatus(rt *action.Runtime) notify.Status {
 	}
 	found := "none"
 	if rt.Platform() == action.GitLab {
-		switch js := rt.Getenv("CI_JOB_STATUS"); js {
+		switch js := rt.Context().JobStatus; js {
 		case "success":
 			return notify.Success
 		case "failed":
@@ -263,46 +261,20 @@ func notifyStatus(rt *action.Runtime) notify.Status {
 	return ""
 }
 
-// notifyContext reads the run's context from the platform's variables and
-// lets the inputs override each part.
+// notifyContext is the run's context as the platform tells it, each part
+// overridden by its input.
 func notifyContext(rt *action.Runtime) notify.Context {
-	get := rt.Getenv
-	var c notify.Context
-	commitPrefix := "" // the commit's URL without the SHA
-	switch rt.Platform() {
-	case action.GitHub:
-		ev := githubEvent(rt)
-		c = notify.Context{
-			Repository:    get("GITHUB_REPOSITORY"),
-			Ref:           firstOf(get("GITHUB_HEAD_REF"), get("GITHUB_REF_NAME")),
-			SHA:           firstOf(ev.headSHA, get("GITHUB_SHA")),
-			Actor:         get("GITHUB_ACTOR"),
-			CommitMessage: ev.commitMessage,
-			PullRequest:   ev.number,
-		}
-		server := firstOf(get("GITHUB_SERVER_URL"), "https://github.com")
-		if c.Repository != "" && get("GITHUB_RUN_ID") != "" {
-			c.RunURL = server + "/" + c.Repository + "/actions/runs/" + get("GITHUB_RUN_ID")
-		}
-		if c.Repository != "" {
-			commitPrefix = server + "/" + c.Repository + "/commit/"
-		}
-	case action.GitLab:
-		iid, _ := strconv.Atoi(get("CI_MERGE_REQUEST_IID"))
-		c = notify.Context{
-			Repository:     get("CI_PROJECT_PATH"),
-			Ref:            get("CI_COMMIT_REF_NAME"),
-			SHA:            get("CI_COMMIT_SHA"),
-			Actor:          get("GITLAB_USER_LOGIN"),
-			RunURL:         firstOf(get("CI_PIPELINE_URL"), get("CI_JOB_URL")),
-			Environment:    get("CI_ENVIRONMENT_NAME"),
-			EnvironmentURL: get("CI_ENVIRONMENT_URL"),
-			CommitMessage:  get("CI_COMMIT_MESSAGE"),
-			PullRequest:    iid,
-		}
-		if p := get("CI_PROJECT_URL"); p != "" {
-			commitPrefix = p + "/-/commit/"
-		}
+	rc := rt.Context()
+	c := notify.Context{
+		Repository:     rc.Repository,
+		Ref:            rc.RefName,
+		SHA:            firstOf(rc.HeadSHA, rc.SHA),
+		Actor:          rc.Actor,
+		RunURL:         rc.RunURL,
+		Environment:    rc.Environment,
+		EnvironmentURL: rc.EnvironmentURL,
+		CommitMessage:  rc.CommitMessage,
+		PullRequest:    rc.PullRequest,
 	}
 	in := rt.Inputs()
 	for name, field := range map[string]*string{
@@ -317,8 +289,8 @@ func notifyContext(rt *action.Runtime) notify.Context {
 		c.PullRequest = in.Int("pull-request")
 	}
 	c.CommitMessage = strings.TrimRight(strings.ReplaceAll(c.CommitMessage, "\r\n", "\n"), "\n")
-	if commitPrefix != "" && c.SHA != "" && !in.IsSet("repository") {
-		c.CommitURL = commitPrefix + c.SHA
+	if !in.IsSet("repository") {
+		c.CommitURL = rc.CommitURL(c.SHA)
 	}
 	return c
 }
@@ -332,64 +304,13 @@ func firstOf(values ...string) string {
 	return ""
 }
 
-type eventInfo struct {
-	number        int
-	headSHA       string
-	commitMessage string
-}
-
-// githubEvent reads the pull request and head commit from the event
-// payload at GITHUB_EVENT_PATH: pull_request (and pull_request_target),
-// issue_comment on a pull request, and push.
-func githubEvent(rt *action.Runtime) eventInfo {
-	path := rt.Getenv("GITHUB_EVENT_PATH")
-	if path == "" {
-		return eventInfo{}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		rt.Logger().Debug("reading the event payload", "path", path, "error", err)
-		return eventInfo{}
-	}
-	var ev struct {
-		PullRequest *struct {
-			Number int `json:"number"`
-			Head   struct {
-				SHA string `json:"sha"`
-			} `json:"head"`
-		} `json:"pull_request"`
-		Issue *struct {
-			Number      int             `json:"number"`
-			PullRequest json.RawMessage `json:"pull_request"`
-		} `json:"issue"`
-		HeadCommit *struct {
-			Message string `json:"message"`
-		} `json:"head_commit"`
-	}
-	if err := json.Unmarshal(data, &ev); err != nil {
-		rt.Logger().Debug("reading the event payload", "path", path, "error", err)
-		return eventInfo{}
-	}
-	var info eventInfo
-	switch {
-	case ev.PullRequest != nil:
-		info.number, info.headSHA = ev.PullRequest.Number, ev.PullRequest.Head.SHA
-	case ev.Issue != nil && len(ev.Issue.PullRequest) > 0:
-		info.number = ev.Issue.Number
-	}
-	if ev.HeadCommit != nil {
-		info.commitMessage = ev.HeadCommit.Message
-	}
-	return info
-}
-
 // commentKey tells the sticky comments of several notify steps apart.
 func commentKey(rt *action.Runtime, c notify.Context) string {
 	if k := rt.Inputs().String("comment-key"); k != "" {
 		return k
 	}
-	if rt.Platform() == action.GitHub && rt.Getenv("GITHUB_WORKFLOW") != "" {
-		return rt.Getenv("GITHUB_WORKFLOW") + "/" + rt.Getenv("GITHUB_JOB")
+	if rc := rt.Context(); rc.Workflow != "" { // GitHub: one key per workflow job
+		return rc.Workflow + "/" + rc.Job
 	}
 	return firstOf(c.Environment, "default")
 }

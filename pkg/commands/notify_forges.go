@@ -27,13 +27,13 @@ func planGitHub(rt *action.Runtime, c notify.Context) githubTarget {
 	in := rt.Inputs()
 	t := githubTarget{
 		token:       in.String("github-token"),
-		apiURL:      firstOf(in.String("github-api-url"), rt.Getenv("GITHUB_API_URL"), "https://api.github.com"),
+		apiURL:      firstOf(in.String("github-api-url"), rt.Context().Forges.GitHubAPI, "https://api.github.com"),
 		environment: in.String("github-environment"),
 		number:      c.PullRequest,
 	}
 	t.graphqlURL = graphqlURL(t.apiURL)
-	if !in.IsSet("github-api-url") && rt.Getenv("GITHUB_GRAPHQL_URL") != "" {
-		t.graphqlURL = rt.Getenv("GITHUB_GRAPHQL_URL")
+	if g := rt.Context().Forges.GitHubGraphQL; !in.IsSet("github-api-url") && g != "" {
+		t.graphqlURL = g
 	}
 	if t.token == "" {
 		if t.environment != "" {
@@ -213,7 +213,7 @@ func planGitLab(rt *action.Runtime, c notify.Context) gitlabTarget {
 	in := rt.Inputs()
 	t := gitlabTarget{
 		token:   in.String("gitlab-token"),
-		apiURL:  firstOf(in.String("gitlab-api-url"), rt.Getenv("CI_API_V4_URL"), "https://gitlab.com/api/v4"),
+		apiURL:  firstOf(in.String("gitlab-api-url"), rt.Context().Forges.GitLabAPI, "https://gitlab.com/api/v4"),
 		project: c.Repository,
 		iid:     int64(c.PullRequest),
 	}
