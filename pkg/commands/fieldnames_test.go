@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ferry-ci/ferry/pkg/action"
+	"github.com/ferry-ci/ferry/pkg/cdn"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
@@ -89,5 +90,19 @@ func TestTrafficInputTables(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCDNInputTable checks sync-s3-cloudfront's table of pkg/cdn's fields.
+func TestCDNInputTable(t *testing.T) {
+	t.Parallel()
+	spec := syncS3CloudFront().Spec
+	for f, name := range syncCDNInputs {
+		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
+			t.Errorf("field %s: input %q is not declared", f, name)
+		}
+	}
+	if _, ok := syncCDNInputs[cdn.DistributionID]; !ok {
+		t.Errorf("field %s has no input", cdn.DistributionID)
 	}
 }
