@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferry-ci/ferry/pkg/action"
 	"github.com/ferry-ci/ferry/pkg/cdn"
+	ferryecr "github.com/ferry-ci/ferry/pkg/ecr"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
@@ -104,5 +105,21 @@ func TestCDNInputTable(t *testing.T) {
 	}
 	if _, ok := syncCDNInputs[cdn.DistributionID]; !ok {
 		t.Errorf("field %s has no input", cdn.DistributionID)
+	}
+}
+
+// TestECRInputTable checks build-push-ecr's table of pkg/ecr's fields.
+func TestECRInputTable(t *testing.T) {
+	t.Parallel()
+	spec := buildPushECR().Spec
+	for _, f := range ferryecr.Fields() {
+		name, ok := buildPushECRRepositoryInputs[f]
+		if !ok {
+			t.Errorf("field %s has no input", f)
+			continue
+		}
+		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
+			t.Errorf("field %s: input %q is not declared", f, name)
+		}
 	}
 }
