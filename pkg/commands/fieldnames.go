@@ -19,8 +19,8 @@ type fieldProblem[F ~string] interface {
 // and a wrapped one keeps its wrapping text and its chain. A field missing
 // from names keeps its Go name, which a test per table forbids.
 func inputNames[F ~string](err error, names map[F]string) error {
-	if err == nil {
-		return nil
+	if err == nil || len(fieldProblems[F](err)) == 0 {
+		return err // untouched: its type and chain as they were
 	}
 	if _, ok := err.(fieldProblem[F]); !ok {
 		if j, ok := err.(interface{ Unwrap() []error }); ok {
