@@ -61,6 +61,12 @@ func TestInputNames(t *testing.T) {
 	if inputNames(nil, names) != nil {
 		t.Error("inputNames(nil) != nil")
 	}
+	// An error holding no field problem comes back as it was, its type
+	// included: deploy-ecs passes every run error through.
+	joined := errors.Join(sentinel, errors.New("other"))
+	if have := inputNames(joined, names); have != joined {
+		t.Errorf("inputNames(%T) = %T, want it untouched", joined, have)
+	}
 }
 
 // TestTrafficInputTables checks the field → input tables of the commands
