@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,11 +92,38 @@ func New(client cloudFrontAPI, c Config) *Invalidator {
 
 var distributionIDRE = regexp.MustCompile(`^[A-Z0-9]{6,32}$`)
 
+// Field is a value this package checks; a [FieldError] names it and the
+// caller maps it to the name its user knows (an action's input, a flag).
+type Field string
+
+// DistributionID is the distribution's id, as [ValidateDistributionID] checks it.
+const DistributionID Field = "DistributionID"
+
+// FieldError is a problem with one [Field]: what was expected and what was
+// found.
+type FieldError struct {
+	Field    Field
+	Expected string
+	Found    string // already quoted, or a description such as "none"
+}
+
+// Error names the field by its Go name.
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("%s: expected %s, found %s", e.Field, e.Expected, e.Found)
+}
+
+// Message renders the problem as the runtime reports bad inputs: "input ",
+// the quoted name that name returns for the field, then ": expected …,
+// found …".
+func (e *FieldError) Message(name func(Field) string) string {
+	return "input " + strconv.Quote(name(e.Field)) + fmt.Sprintf(": expected %s, found %s", e.Expected, e.Found)
+}
+
 // ValidateDistributionID checks the form of a distribution id, such as
-// "E2QWRUHAPOMQZL", naming the input "distribution-id".
+// "E2QWRUHAPOMQZL": a problem is a [*FieldError] naming [DistributionID].
 func ValidateDistributionID(id string) error {
 	if !distributionIDRE.MatchString(id) {
-		return fmt.Errorf(`input "distribution-id": expected a CloudFront distribution id like "E2QWRUHAPOMQZL", found %q`, id)
+		return &FieldError{Field: DistributionID, Expected: `a CloudFront distribution id like "E2QWRUHAPOMQZL"`, Found: strconv.Quote(id)}
 	}
 	return nil
 }

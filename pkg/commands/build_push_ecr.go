@@ -155,8 +155,18 @@ func planPush(ctx context.Context, rt *action.Runtime) pushPlan {
 
 		TagMutabilityExclusions: in.List("tag-mutability-exclusions"),
 	}
-	in.Add(p.repo.Validate())
+	in.Add(inputNames(p.repo.Validate(), buildPushECRRepositoryInputs))
 	return p
+}
+
+// buildPushECRRepositoryInputs names pkg/ecr's repository fields as this
+// action's inputs, for the problems ecr.RepositoryOptions.Validate reports.
+var buildPushECRRepositoryInputs = map[ferryecr.Field]string{
+	ferryecr.RepositoryName:          "repository",
+	ferryecr.RegistryID:              "registry-account-id",
+	ferryecr.TagMutability:           "tag-mutability",
+	ferryecr.TagMutabilityExclusions: "tag-mutability-exclusions",
+	ferryecr.LifecycleKeep:           "lifecycle-keep",
 }
 
 func planBuild(rt *action.Runtime, in *action.Values) image.BuildOptions {

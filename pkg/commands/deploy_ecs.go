@@ -202,11 +202,26 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 	return reportDeploy(ctx, rt, plan, rep, err, run.timeout)
 }
 
+// deployECSTrafficInputs names the fields of the blue-green traffic
+// options as this action's inputs, for the problems pkg/traffic reports
+// when the run checks them (a bad listener ARN, say). The other fields
+// are not set from inputs: Rules and the weights stay empty, and
+// MinHealthyTargets is 1.
+var deployECSTrafficInputs = map[traffic.Field]string{
+	traffic.Listeners:  "listener-arn",
+	traffic.BlueGroup:  "blue-target-group",
+	traffic.GreenGroup: "green-target-group",
+	traffic.Steps:      "traffic-steps",
+	traffic.BakeTime:   "bake-time",
+	traffic.Alarms:     "alarms",
+}
+
 // reportDeploy tells what a deploy did, whether or not it succeeded: the
 // outputs from the first outcome, the failures (log and annotations) when
 // err, and the job summary. It returns err, naming the inputs at fault or
 // input timeout when the run's deadline ended it.
 func reportDeploy(ctx context.Context, rt *action.Runtime, plan ecs.Plan, rep ecs.Report, err error, timeout time.Duration) error {
+	err = inputNames(err, deployECSTrafficInputs)
 	var target *ecs.CodeDeployTargetError
 	if len(rep.Outcomes) == 0 {
 		// Stopped before any service changed.

@@ -48,6 +48,24 @@ func redirectTraffic() Command {
 	}
 }
 
+// redirectTrafficInputs names the traffic options' fields as this action's
+// inputs, for the problems pkg/traffic reports: the one place that knows
+// which input a field comes from.
+var redirectTrafficInputs = map[traffic.Field]string{
+	traffic.Listeners:         "listener-arn",
+	traffic.Rules:             "rule-arn",
+	traffic.BlueGroup:         "blue-target-group",
+	traffic.GreenGroup:        "green-target-group",
+	traffic.PresetName:        "preset",
+	traffic.BlueWeight:        "blue-weight",
+	traffic.GreenWeight:       "green-weight",
+	traffic.Steps:             "steps",
+	traffic.BakeTime:          "bake-time",
+	traffic.Alarms:            "alarms",
+	traffic.MinHealthyTargets: "min-healthy-targets",
+	traffic.Stickiness:        "stickiness-duration",
+}
+
 // planTraffic reads the inputs into traffic options, recording every problem.
 func planTraffic(in *action.Values) traffic.Options {
 	o := traffic.Options{
@@ -98,7 +116,7 @@ func planTraffic(in *action.Values) traffic.Options {
 		}
 		w, err := traffic.NewWeights(in.Int("blue-weight"), in.Int("green-weight"))
 		if err != nil {
-			in.Add(err) // each problem names the weight at fault
+			in.Add(inputNames(err, redirectTrafficInputs)) // each problem names the weight at fault
 			break
 		}
 		o.Steps = []traffic.Weights{w}
@@ -112,7 +130,7 @@ func planTraffic(in *action.Values) traffic.Options {
 	}
 	// The domain checks the steps again; a problem with the inputs they
 	// came from is reported above, once.
-	in.Add(o.Validate())
+	in.Add(inputNames(o.Validate(), redirectTrafficInputs))
 	checkBakeTime(in, "steps", len(o.Steps))
 	return o
 }

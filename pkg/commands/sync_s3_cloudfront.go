@@ -63,6 +63,12 @@ func syncS3CloudFront() Command {
 // reports take 5 KiB at most.
 const changedFilesFile = "ferry-changed-files.json"
 
+// syncCDNInputs names pkg/cdn's fields as this action's inputs, for the
+// problems it reports.
+var syncCDNInputs = map[cdn.Field]string{
+	cdn.DistributionID: "distribution-id",
+}
+
 // syncInputs is what sync-s3-cloudfront was asked to do.
 type syncInputs struct {
 	sync         s3sync.Options
@@ -116,7 +122,7 @@ func planSync(in *action.Values) syncInputs {
 		dryRun:       in.Bool("dry-run"),
 	}
 	if s.distribution != "" {
-		in.Add(cdn.ValidateDistributionID(s.distribution))
+		in.Add(inputNames(cdn.ValidateDistributionID(s.distribution), syncCDNInputs))
 	} else if s.wait {
 		in.Problem("wait-for-invalidation", "distribution-id as well", "no distribution-id")
 	}

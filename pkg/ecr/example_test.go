@@ -52,9 +52,9 @@ func ExampleRepositoryOptions_Validate() {
 	}.Validate()
 	fmt.Println(err)
 	// Output:
-	// input "repository": expected an ECR repository name like "app/web" (2 to 256 characters: lowercase letters and digits, separated by single ".", "_", "-" or "/"), found "App Web"
-	// input "tag-mutability": expected MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION, found "sometimes"
-	// input "lifecycle-keep": expected 1 to 10000 (or unset), found -1
+	// Name: expected an ECR repository name like "app/web" (2 to 256 characters: lowercase letters and digits, separated by single ".", "_", "-" or "/"), found "App Web"
+	// TagMutability: expected MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION, found "sometimes"
+	// LifecycleKeep: expected 1 to 10000 (or unset), found -1
 }
 
 func ExampleParseRegistryHost() {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,35 +41,33 @@ var ErrRepositoryNotFound = errors.New("ECR repository not found")
 
 // RepositoryOptions name the target repository and what to make sure of.
 type RepositoryOptions struct {
-	// Name of the repository, e.g. "app/web" (input "repository").
+	// Name of the repository, e.g. "app/web".
 	Name string
 
 	// RegistryID is the 12-digit account that owns the registry; "" means
-	// the caller's account (input "registry-account-id").
+	// the caller's account.
 	RegistryID string
 
-	// Create the repository when it does not exist (input
-	// "create-repository"). An existing repository is never changed.
+	// Create the repository when it does not exist. An existing
+	// repository is never changed.
 	Create bool
 
 	// ScanOnPush turns on basic image scanning when the repository is
-	// created (input "scan-on-push").
+	// created.
 	ScanOnPush bool
 
 	// TagMutability is MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or
 	// IMMUTABLE_WITH_EXCLUSION (any case), used when the repository is
-	// created; "" means MUTABLE (input "tag-mutability").
+	// created; "" means MUTABLE.
 	TagMutability string
 
 	// TagMutabilityExclusions are the wildcard filters ("latest",
 	// "dev-*") of the tags the _WITH_EXCLUSION settings except, 1 to
-	// [MaxExclusions] of them; given with those settings only (input
-	// "tag-mutability-exclusions").
+	// [MaxExclusions] of them; given with those settings only.
 	TagMutabilityExclusions []string
 
 	// LifecycleKeep > 0 keeps a lifecycle policy that expires all but the
-	// newest LifecycleKeep images; 0 leaves the lifecycle policy alone
-	// (input "lifecycle-keep").
+	// newest LifecycleKeep images; 0 leaves the lifecycle policy alone.
 	LifecycleKeep int
 }
 
@@ -153,15 +152,16 @@ var (
 	accountIDRE      = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
-// Validate reports every problem with the options at once, each naming the
-// input as the user knows it, what was expected and what was found.
+// Validate reports every problem with the options at once, each a
+// [*FieldError]: the [Field] at fault, what was expected and what was found.
+// The caller names the field as its user knows it.
 func (o RepositoryOptions) Validate() error {
 	var errs []error
-	const expectName = `input "repository": expected an ECR repository name like "app/web" ` +
+	const expectName = `an ECR repository name like "app/web" ` +
 		`(2 to 256 characters: lowercase letters and digits, separated by single ".", "_", "-" or "/")`
 	switch {
 	case o.Name == "":
-		errs = append(errs, errors.New(expectName+", found none"))
+		errs = append(errs, problem(RepositoryName, expectName, "none"))
 	case len(o.Name) < 2 || len(o.Name) > 256 || !repositoryNameRE.MatchString(o.Name) ||
 		// A valid name, but a registry host: the whole image URI was given.
 		strings.Contains(o.Name, ".amazonaws.com"):
@@ -176,31 +176,31 @@ func (o RepositoryOptions) Validate() error {
 				length = " (1 character)"
 			}
 		}
-		errs = append(errs, fmt.Errorf("%s, found %q%s%s", expectName, o.Name, length, hint))
+		errs = append(errs, problem(RepositoryName, expectName, fmt.Sprintf("%q%s%s", o.Name, length, hint)))
 	}
 	if o.RegistryID != "" && !accountIDRE.MatchString(o.RegistryID) {
-		errs = append(errs, fmt.Errorf(`input "registry-account-id": expected a 12-digit AWS account ID, found %q`, o.RegistryID))
+		errs = append(errs, problem(RegistryID, "a 12-digit AWS account ID", strconv.Quote(o.RegistryID)))
 	}
 	mutability, ok := tagMutability(o.TagMutability)
 	if !ok {
-		errs = append(errs, fmt.Errorf(`input "tag-mutability": expected MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION, found %q`, o.TagMutability))
+		errs = append(errs, problem(TagMutability, "MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION", strconv.Quote(o.TagMutability)))
 	}
 	withExclusion := mutability == ecrtypes.ImageTagMutabilityMutableWithExclusion || mutability == ecrtypes.ImageTagMutabilityImmutableWithExclusion
 	switch n := len(o.TagMutabilityExclusions); {
 	case ok && withExclusion && n == 0:
-		errs = append(errs, fmt.Errorf(`input "tag-mutability-exclusions": expected 1 to %d wildcard filters of the tags %s excepts (e.g. latest, dev-*), found none`, MaxExclusions, mutability))
+		errs = append(errs, problem(TagMutabilityExclusions, fmt.Sprintf("1 to %d wildcard filters of the tags %s excepts (e.g. latest, dev-*)", MaxExclusions, mutability), "none"))
 	case ok && !withExclusion && n > 0:
-		errs = append(errs, fmt.Errorf(`input "tag-mutability-exclusions": expected none with tag-mutability %s (filters go with MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION), found %d`, mutability, n))
+		errs = append(errs, &FieldError{Field: TagMutabilityExclusions, Expected: "none with %s " + string(mutability) + " (filters go with MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION)", Refs: []Field{TagMutability}, Found: strconv.Itoa(n)})
 	case n > MaxExclusions:
-		errs = append(errs, fmt.Errorf(`input "tag-mutability-exclusions": expected at most %d filters (ECR's limit), found %d`, MaxExclusions, n))
+		errs = append(errs, problem(TagMutabilityExclusions, fmt.Sprintf("at most %d filters (ECR's limit)", MaxExclusions), strconv.Itoa(n)))
 	}
 	for _, f := range o.TagMutabilityExclusions {
 		if !exclusionFilterRE.MatchString(f) {
-			errs = append(errs, fmt.Errorf(`input "tag-mutability-exclusions": expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found %q`, f))
+			errs = append(errs, problem(TagMutabilityExclusions, "a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*'", strconv.Quote(f)))
 		}
 	}
 	if o.LifecycleKeep < 0 || o.LifecycleKeep > MaxLifecycleKeep {
-		errs = append(errs, fmt.Errorf(`input "lifecycle-keep": expected 1 to %d (or unset), found %d`, MaxLifecycleKeep, o.LifecycleKeep))
+		errs = append(errs, problem(LifecycleKeep, fmt.Sprintf("1 to %d (or unset)", MaxLifecycleKeep), strconv.Itoa(o.LifecycleKeep)))
 	}
 	return errors.Join(errs...)
 }

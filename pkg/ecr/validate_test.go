@@ -12,7 +12,7 @@ import (
 
 func TestRepositoryOptionsValidate(t *testing.T) {
 	t.Parallel()
-	const nameProblem = `input "repository": expected an ECR repository name like "app/web" ` +
+	const nameProblem = `Name: expected an ECR repository name like "app/web" ` +
 		`(2 to 256 characters: lowercase letters and digits, separated by single ".", "_", "-" or "/"), found `
 	tests := []struct {
 		name string
@@ -44,28 +44,28 @@ func TestRepositoryOptionsValidate(t *testing.T) {
 			Name: "App Web", RegistryID: "12345", TagMutability: "sometimes", LifecycleKeep: -1,
 		}, want: []string{
 			nameProblem + `"App Web"`,
-			`input "registry-account-id": expected a 12-digit AWS account ID, found "12345"`,
-			`input "tag-mutability": expected MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION, found "sometimes"`,
-			`input "lifecycle-keep": expected 1 to 10000 (or unset), found -1`,
+			`RegistryID: expected a 12-digit AWS account ID, found "12345"`,
+			`TagMutability: expected MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION, found "sometimes"`,
+			`LifecycleKeep: expected 1 to 10000 (or unset), found -1`,
 		}},
 		{name: "keep too many", opts: RepositoryOptions{Name: "app", LifecycleKeep: 10001}, want: []string{
-			`input "lifecycle-keep": expected 1 to 10000 (or unset), found 10001`,
+			`LifecycleKeep: expected 1 to 10000 (or unset), found 10001`,
 		}},
 		{name: "immutable with exclusions", opts: RepositoryOptions{Name: "app", TagMutability: "IMMUTABLE_WITH_EXCLUSION", TagMutabilityExclusions: []string{"latest", "dev-*", "*.rc*", "a_b", "x"}}},
 		{name: "mutable with exclusion, lower case", opts: RepositoryOptions{Name: "app", TagMutability: "mutable_with_exclusion", TagMutabilityExclusions: []string{"release-*"}}},
 		{name: "with exclusion, no filters", opts: RepositoryOptions{Name: "app", TagMutability: "IMMUTABLE_WITH_EXCLUSION"}, want: []string{
-			`input "tag-mutability-exclusions": expected 1 to 5 wildcard filters of the tags IMMUTABLE_WITH_EXCLUSION excepts (e.g. latest, dev-*), found none`,
+			`TagMutabilityExclusions: expected 1 to 5 wildcard filters of the tags IMMUTABLE_WITH_EXCLUSION excepts (e.g. latest, dev-*), found none`,
 		}},
 		{name: "filters without exclusion", opts: RepositoryOptions{Name: "app", TagMutability: "IMMUTABLE", TagMutabilityExclusions: []string{"latest"}}, want: []string{
-			`input "tag-mutability-exclusions": expected none with tag-mutability IMMUTABLE (filters go with MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION), found 1`,
+			`TagMutabilityExclusions: expected none with TagMutability IMMUTABLE (filters go with MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION), found 1`,
 		}},
 		{name: "too many filters, bad ones", opts: RepositoryOptions{Name: "app", TagMutability: "MUTABLE_WITH_EXCLUSION", TagMutabilityExclusions: []string{"a", "b", "c", "d", "e", "f/g", "h i"}}, want: []string{
-			`input "tag-mutability-exclusions": expected at most 5 filters (ECR's limit), found 7`,
-			`input "tag-mutability-exclusions": expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found "f/g"`,
-			`input "tag-mutability-exclusions": expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found "h i"`,
+			`TagMutabilityExclusions: expected at most 5 filters (ECR's limit), found 7`,
+			`TagMutabilityExclusions: expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found "f/g"`,
+			`TagMutabilityExclusions: expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found "h i"`,
 		}},
 		{name: "account with letters", opts: RepositoryOptions{Name: "app", RegistryID: "12345678901a"}, want: []string{
-			`input "registry-account-id": expected a 12-digit AWS account ID, found "12345678901a"`,
+			`RegistryID: expected a 12-digit AWS account ID, found "12345678901a"`,
 		}},
 	}
 	for _, tt := range tests {
@@ -93,7 +93,7 @@ func TestEnsureRepositoryValidatesFirst(t *testing.T) {
 	t.Parallel()
 	c := New(&fakeAPI{t: t}, Options{})
 	_, err := c.EnsureRepository(context.Background(), RepositoryOptions{Name: "Bad Name", Create: true})
-	if err == nil || !strings.Contains(err.Error(), `input "repository"`) {
+	if err == nil || !strings.Contains(err.Error(), `Name`) {
 		t.Fatalf("EnsureRepository() error = %v, want the validation error", err)
 	}
 }

@@ -50,10 +50,10 @@ func ExampleOptions_Validate() {
 	}.Validate()
 	fmt.Println(err)
 	// Output:
-	// input "listener-arn": expected an ELBv2 listener ARN like "arn:aws:elasticloadbalancing:…:listener/app/…", found "x"
-	// input "green-target-group": expected a target group other than the blue one, found "web-blue" in both
-	// inputs "blue-weight" and "green-weight": expected weights 0 to 999, not both 0, found blue=0 green=0
-	// input "min-healthy-targets": expected 0 to 1000, found -1
+	// Listeners: expected an ELBv2 listener ARN like "arn:aws:elasticloadbalancing:…:listener/app/…", found "x"
+	// Green: expected a target group other than the blue one, found "web-blue" in both
+	// BlueWeight and GreenWeight: expected weights 0 to 999, not both 0, found blue=0 green=0
+	// MinHealthyTargets: expected 0 to 1000, found -1
 }
 
 // A progressive shift to green: 10%, 50%, then all of it, five minutes

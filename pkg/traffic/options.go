@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,13 +28,12 @@ const (
 // groups, in how many steps and under which guards.
 type Options struct {
 	// Listeners and Rules are the ARNs of the ALB listeners (their default
-	// action) and listener rules to change (inputs "listener-arn" and
-	// "rule-arn"); at least one of the two is non-empty. They change
+	// action) and listener rules to change; at least one of the two is
+	// non-empty. They change
 	// together: every step is applied to all of them.
 	Listeners, Rules []string
 
-	// Blue and Green are the two target groups, each an ARN or a name
-	// (inputs "blue-target-group" and "green-target-group"). Names are
+	// Blue and Green are the two target groups, each an ARN or a name. Names are
 	// resolved with one DescribeTargetGroups call. The forward action of
 	// every listener and rule must name exactly these two groups.
 	Blue, Green string
@@ -42,23 +42,23 @@ type Options struct {
 	// custom weights, several for a progressive shift.
 	Steps []Weights
 
-	// BakeTime is the wait between two steps, not after the last (input
-	// "bake-time"). Alarms are polled during it.
+	// BakeTime is the wait between two steps, not after the last. Alarms
+	// are polled during it.
 	BakeTime time.Duration
 
-	// Alarms are CloudWatch alarm names (input "alarms"). One in state
+	// Alarms are CloudWatch alarm names. One in state
 	// ALARM before a step stops the shift; after the first write it also
 	// reverts every listener and rule to the actions found at the start.
 	Alarms []string
 
 	// MinHealthyTargets is how many healthy targets a target group needs
-	// before a step gives it traffic (its new weight is above 0) (input
-	// "min-healthy-targets"). 0 skips the health check.
+	// before a step gives it traffic (its new weight is above 0). 0 skips
+	// the health check.
 	MinHealthyTargets int
 
 	// Stickiness, when above 0, enables target group stickiness on the
-	// forward action for this long (1s to 7d, whole seconds; input
-	// "stickiness-duration"); 0 leaves the stickiness as it is.
+	// forward action for this long (1s to 7d, whole seconds); 0 leaves the
+	// stickiness as it is.
 	Stickiness time.Duration
 
 	// DryRun reads and checks everything, health and alarms included, and
@@ -81,55 +81,60 @@ var (
 	targetGroupNameRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
 )
 
-// Validate reports every problem with the options at once, each naming the
-// input as the user knows it, what was expected and what was found.
+// Validate reports every problem with the options at once, each a
+// [*FieldError]: the [Field] at fault, what was expected and what was found.
+// The caller names the field as its user knows it.
 func (o Options) Validate() error {
 	var errs []error
 	if len(o.Listeners) == 0 && len(o.Rules) == 0 {
-		errs = append(errs, errors.New(`input "listener-arn": expected at least one listener ARN, or a rule ARN in input "rule-arn", found none`))
+		errs = append(errs, &FieldError{Fields: []Field{Listeners}, Expected: "at least one listener ARN, or a rule ARN in %s", Refs: []Field{Rules}, Found: "none"})
 	}
-	errs = append(errs, checkARNs("listener-arn", "an ELBv2 listener ARN like \"arn:aws:elasticloadbalancing:…:listener/app/…\"", listenerARNRE, o.Listeners)...)
-	errs = append(errs, checkARNs("rule-arn", "an ELBv2 listener rule ARN like \"arn:aws:elasticloadbalancing:…:listener-rule/app/…\"", ruleARNRE, o.Rules)...)
+	errs = append(errs, checkARNs(Listeners, "an ELBv2 listener ARN like \"arn:aws:elasticloadbalancing:…:listener/app/…\"", listenerARNRE, o.Listeners)...)
+	errs = append(errs, checkARNs(Rules, "an ELBv2 listener rule ARN like \"arn:aws:elasticloadbalancing:…:listener-rule/app/…\"", ruleARNRE, o.Rules)...)
 
-	blueErr, greenErr := checkGroup("blue-target-group", o.Blue), checkGroup("green-target-group", o.Green)
-	errs = append(errs, blueErr, greenErr) // errors.Join drops nils
+	blueErr, greenErr := checkGroup(BlueGroup, o.Blue), checkGroup(GreenGroup, o.Green)
+	if blueErr != nil {
+		errs = append(errs, blueErr)
+	}
+	if greenErr != nil {
+		errs = append(errs, greenErr)
+	}
 	if blueErr == nil && greenErr == nil && o.Blue == o.Green {
-		errs = append(errs, fmt.Errorf(`input "green-target-group": expected a target group other than the blue one, found %q in both`, o.Green))
+		errs = append(errs, problem(GreenGroup, "a target group other than the blue one", fmt.Sprintf("%q in both", o.Green)))
 	}
 
-	// Steps come from input "preset", inputs "blue-weight" and
-	// "green-weight" (one step), or input "steps".
+	// Steps come from a preset, custom weights (one step) or steps.
 	if len(o.Steps) == 0 {
-		errs = append(errs, errors.New(`inputs "preset", "blue-weight", "green-weight" or "steps": expected a preset, custom weights or steps, found none`))
+		errs = append(errs, &FieldError{Fields: []Field{PresetName, BlueWeight, GreenWeight, Steps}, Any: true, Expected: "a preset, custom weights or steps", Found: "none"})
 	}
 	for i, w := range o.Steps {
 		if !w.valid() {
-			what := `inputs "blue-weight" and "green-weight"`
+			e := &FieldError{Fields: []Field{BlueWeight, GreenWeight}, Expected: fmt.Sprintf("weights 0 to %d, not both 0", MaxWeight), Found: w.String()}
 			if len(o.Steps) > 1 {
-				what = fmt.Sprintf(`input "steps": step %d`, i+1)
+				e.Fields, e.Step = []Field{Steps}, i+1
 			}
-			errs = append(errs, fmt.Errorf("%s: expected weights 0 to %d, not both 0, found %s", what, MaxWeight, w))
+			errs = append(errs, e)
 		}
 	}
 
 	if o.BakeTime < 0 {
-		errs = append(errs, fmt.Errorf(`input "bake-time": expected a duration of 0 or more, found %s`, o.BakeTime))
+		errs = append(errs, problem(BakeTime, "a duration of 0 or more", o.BakeTime.String()))
 	}
 	seen := make(map[string]bool, len(o.Alarms))
 	for _, a := range o.Alarms {
 		switch {
 		case strings.TrimSpace(a) == "" || len(a) > maxAlarmName:
-			errs = append(errs, fmt.Errorf(`input "alarms": expected CloudWatch alarm names (1 to %d characters), found %q`, maxAlarmName, a))
+			errs = append(errs, problem(Alarms, fmt.Sprintf("CloudWatch alarm names (1 to %d characters)", maxAlarmName), strconv.Quote(a)))
 		case seen[a]:
-			errs = append(errs, fmt.Errorf(`input "alarms": expected each alarm once, found %q twice`, a))
+			errs = append(errs, problem(Alarms, "each alarm once", fmt.Sprintf("%q twice", a)))
 		}
 		seen[a] = true
 	}
 	if o.MinHealthyTargets < 0 || o.MinHealthyTargets > MaxMinHealthyTargets {
-		errs = append(errs, fmt.Errorf(`input "min-healthy-targets": expected 0 to %d, found %d`, MaxMinHealthyTargets, o.MinHealthyTargets))
+		errs = append(errs, problem(MinHealthyTargets, fmt.Sprintf("0 to %d", MaxMinHealthyTargets), strconv.Itoa(o.MinHealthyTargets)))
 	}
 	if o.Stickiness != 0 && (o.Stickiness < MinStickiness || o.Stickiness > MaxStickiness || o.Stickiness%time.Second != 0) {
-		errs = append(errs, fmt.Errorf(`input "stickiness-duration": expected whole seconds from 1s to 7d (168h), or 0 to leave stickiness as it is, found %s`, o.Stickiness))
+		errs = append(errs, problem(Stickiness, "whole seconds from 1s to 7d (168h), or 0 to leave stickiness as it is", o.Stickiness.String()))
 	}
 	if o.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("alarm poll interval: expected a duration of 0 or more, found %s", o.PollInterval))
@@ -138,15 +143,15 @@ func (o Options) Validate() error {
 }
 
 // checkARNs reports the ARNs of list that do not match re, and repeats.
-func checkARNs(input, expected string, re *regexp.Regexp, list []string) []error {
+func checkARNs(f Field, expected string, re *regexp.Regexp, list []string) []error {
 	var errs []error
 	seen := make(map[string]bool, len(list))
 	for _, arn := range list {
 		switch {
 		case !re.MatchString(arn):
-			errs = append(errs, fmt.Errorf("input %q: expected %s, found %q", input, expected, arn))
+			errs = append(errs, problem(f, expected, strconv.Quote(arn)))
 		case seen[arn]:
-			errs = append(errs, fmt.Errorf("input %q: expected each ARN once, found %q twice", input, arn))
+			errs = append(errs, problem(f, "each ARN once", fmt.Sprintf("%q twice", arn)))
 		}
 		seen[arn] = true
 	}
@@ -154,14 +159,14 @@ func checkARNs(input, expected string, re *regexp.Regexp, list []string) []error
 }
 
 // checkGroup reports a target group that is neither an ARN nor a name.
-func checkGroup(input, group string) error {
+func checkGroup(f Field, group string) error {
 	const expected = `a target group ARN like "arn:aws:elasticloadbalancing:…:targetgroup/web-blue/…" or a name (1 to 32 letters, digits and hyphens)`
 	switch {
 	case group == "":
-		return fmt.Errorf("input %q: expected %s, found none", input, expected)
+		return problem(f, expected, "none")
 	case isARN(group) && !targetGroupARNRE.MatchString(group),
 		!isARN(group) && (len(group) > 32 || !targetGroupNameRE.MatchString(group)):
-		return fmt.Errorf("input %q: expected %s, found %q", input, expected, group)
+		return problem(f, expected, strconv.Quote(group))
 	}
 	return nil
 }

@@ -918,7 +918,7 @@ func TestRunValidatesFirst(t *testing.T) {
 	// A fake that fails on any call: invalid options make none.
 	s := traffic.New(failingELB{t}, nil, traffic.Config{})
 	_, err := s.Run(context.Background(), traffic.Options{Listeners: []string{"x"}})
-	wantErrContains(t, err, `input "listener-arn"`, `input "blue-target-group"`)
+	wantErrContains(t, err, `Listeners`, `Blue`)
 
 	_, err = s.Run(context.Background(), traffic.Options{
 		Listeners: []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"},

@@ -67,18 +67,17 @@ func Preset(name string) (Weights, error) {
 }
 
 // NewWeights returns custom weights: each 0 to [MaxWeight], not both 0.
-// Each problem names the input it comes from, "blue-weight" or
-// "green-weight".
+// Each problem is a [*FieldError] naming [BlueWeight], [GreenWeight] or both.
 func NewWeights(blue, green int) (Weights, error) {
 	var errs []error
 	if blue < 0 || blue > MaxWeight {
-		errs = append(errs, fmt.Errorf(`input "blue-weight": expected 0 to %d, found %d`, MaxWeight, blue))
+		errs = append(errs, problem(BlueWeight, fmt.Sprintf("0 to %d", MaxWeight), strconv.Itoa(blue)))
 	}
 	if green < 0 || green > MaxWeight {
-		errs = append(errs, fmt.Errorf(`input "green-weight": expected 0 to %d, found %d`, MaxWeight, green))
+		errs = append(errs, problem(GreenWeight, fmt.Sprintf("0 to %d", MaxWeight), strconv.Itoa(green)))
 	}
 	if blue == 0 && green == 0 {
-		errs = append(errs, errors.New(`inputs "blue-weight" and "green-weight": expected at least one weight above 0, found both 0`))
+		errs = append(errs, &FieldError{Fields: []Field{BlueWeight, GreenWeight}, Expected: "at least one weight above 0", Found: "both 0"})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Weights{}, err

@@ -57,9 +57,9 @@ func TestNewWeights(t *testing.T) {
 		{name: "percentages", blue: 70, green: 30, want: traffic.Weights{Blue: 70, Green: 30}},
 		{name: "one zero", blue: 0, green: 1, want: traffic.Weights{Blue: 0, Green: 1}},
 		{name: "largest", blue: 999, green: 999, want: traffic.Weights{Blue: 999, Green: 999}},
-		{name: "negative", blue: -1, green: 10, wantErr: []string{`input "blue-weight": expected 0 to 999, found -1`}},
-		{name: "too large", blue: 10, green: 1000, wantErr: []string{`input "green-weight": expected 0 to 999, found 1000`}},
-		{name: "both zero", blue: 0, green: 0, wantErr: []string{`inputs "blue-weight" and "green-weight": expected at least one weight above 0, found both 0`}},
+		{name: "negative", blue: -1, green: 10, wantErr: []string{`BlueWeight: expected 0 to 999, found -1`}},
+		{name: "too large", blue: 10, green: 1000, wantErr: []string{`GreenWeight: expected 0 to 999, found 1000`}},
+		{name: "both zero", blue: 0, green: 0, wantErr: []string{`BlueWeight and GreenWeight: expected at least one weight above 0, found both 0`}},
 		{name: "both wrong", blue: -1, green: 1000, wantErr: []string{"found -1", "found 1000"}},
 	}
 	for _, tt := range tests {
@@ -160,61 +160,61 @@ func TestValidate(t *testing.T) {
 			o.Listeners = []string{"arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:listener/app/web/1/2"}
 		}},
 		{name: "nothing to change", edit: func(o *traffic.Options) { o.Listeners = nil }, wantErr: []string{
-			`input "listener-arn": expected at least one listener ARN, or a rule ARN in input "rule-arn", found none`,
+			`Listeners: expected at least one listener ARN, or a rule ARN in Rules, found none`,
 		}},
 		{name: "listener ARN malformed", edit: func(o *traffic.Options) { o.Listeners = []string{"x"} }, wantErr: []string{
-			`input "listener-arn": expected an ELBv2 listener ARN like "arn:aws:elasticloadbalancing:…:listener/app/…", found "x"`,
+			`Listeners: expected an ELBv2 listener ARN like "arn:aws:elasticloadbalancing:…:listener/app/…", found "x"`,
 		}},
 		{name: "network load balancer listener", edit: func(o *traffic.Options) {
 			o.Listeners = []string{"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/web/1/2"}
-		}, wantErr: []string{`input "listener-arn"`}},
-		{name: "rule ARN given as listener", edit: func(o *traffic.Options) { o.Listeners = []string{rule} }, wantErr: []string{`input "listener-arn"`}},
+		}, wantErr: []string{`Listeners`}},
+		{name: "rule ARN given as listener", edit: func(o *traffic.Options) { o.Listeners = []string{rule} }, wantErr: []string{`Listeners`}},
 		{name: "listener ARN given as rule", edit: func(o *traffic.Options) { o.Rules = []string{listener} }, wantErr: []string{
-			`input "rule-arn": expected an ELBv2 listener rule ARN like "arn:aws:elasticloadbalancing:…:listener-rule/app/…", found "` + listener + `"`,
+			`Rules: expected an ELBv2 listener rule ARN like "arn:aws:elasticloadbalancing:…:listener-rule/app/…", found "` + listener + `"`,
 		}},
 		{name: "listener twice", edit: func(o *traffic.Options) { o.Listeners = []string{listener, listener} }, wantErr: []string{
-			`input "listener-arn": expected each ARN once, found "` + listener + `" twice`,
+			`Listeners: expected each ARN once, found "` + listener + `" twice`,
 		}},
 		{name: "groups missing", edit: func(o *traffic.Options) { o.Blue, o.Green = "", "" }, wantErr: []string{
-			`input "blue-target-group": expected a target group ARN like`, `input "green-target-group": expected a target group ARN like`, "found none",
+			`Blue: expected a target group ARN like`, `Green: expected a target group ARN like`, "found none",
 		}},
 		{name: "group names malformed", edit: func(o *traffic.Options) {
 			o.Blue, o.Green = "-web", strings.Repeat("g", 33)
-		}, wantErr: []string{`input "blue-target-group"`, `found "-web"`, `input "green-target-group"`}},
+		}, wantErr: []string{`Blue`, `found "-web"`, `Green`}},
 		{name: "group ARN malformed", edit: func(o *traffic.Options) {
 			o.Blue = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/1"
-		}, wantErr: []string{`input "blue-target-group"`}},
+		}, wantErr: []string{`Blue`}},
 		{name: "same group twice", edit: func(o *traffic.Options) { o.Green = o.Blue }, wantErr: []string{
-			`input "green-target-group": expected a target group other than the blue one, found "web-blue" in both`,
+			`Green: expected a target group other than the blue one, found "web-blue" in both`,
 		}},
-		{name: "no weights", edit: func(o *traffic.Options) { o.Steps = nil }, wantErr: []string{`inputs "preset", "blue-weight", "green-weight" or "steps": expected a preset, custom weights or steps, found none`}},
+		{name: "no weights", edit: func(o *traffic.Options) { o.Steps = nil }, wantErr: []string{`Preset, BlueWeight, GreenWeight or Steps: expected a preset, custom weights or steps, found none`}},
 		{name: "bad weights", edit: func(o *traffic.Options) { o.Steps = []traffic.Weights{{Blue: 0, Green: 0}} }, wantErr: []string{
-			`inputs "blue-weight" and "green-weight": expected weights 0 to 999, not both 0, found blue=0 green=0`,
+			`BlueWeight and GreenWeight: expected weights 0 to 999, not both 0, found blue=0 green=0`,
 		}},
 		{name: "bad step", edit: func(o *traffic.Options) { o.Steps = []traffic.Weights{{Blue: 90, Green: 10}, {Blue: 0, Green: 1000}} }, wantErr: []string{
-			`input "steps": step 2: expected weights 0 to 999, not both 0, found blue=0 green=1000`,
+			`Steps: step 2: expected weights 0 to 999, not both 0, found blue=0 green=1000`,
 		}},
 		{name: "negative bake time", edit: func(o *traffic.Options) { o.BakeTime = -time.Second }, wantErr: []string{
-			`input "bake-time": expected a duration of 0 or more, found -1s`,
+			`BakeTime: expected a duration of 0 or more, found -1s`,
 		}},
 		{name: "alarms", edit: func(o *traffic.Options) { o.Alarms = []string{"a", "", "a", strings.Repeat("x", 256)} }, wantErr: []string{
-			`input "alarms": expected CloudWatch alarm names (1 to 255 characters), found ""`,
-			`input "alarms": expected each alarm once, found "a" twice`,
+			`Alarms: expected CloudWatch alarm names (1 to 255 characters), found ""`,
+			`Alarms: expected each alarm once, found "a" twice`,
 			`found "xxxx`,
 		}},
 		{name: "min healthy targets", edit: func(o *traffic.Options) { o.MinHealthyTargets = -1 }, wantErr: []string{
-			`input "min-healthy-targets": expected 0 to 1000, found -1`,
+			`MinHealthyTargets: expected 0 to 1000, found -1`,
 		}},
 		{name: "stickiness too short", edit: func(o *traffic.Options) { o.Stickiness = 500 * time.Millisecond }, wantErr: []string{
-			`input "stickiness-duration": expected whole seconds from 1s to 7d (168h), or 0 to leave stickiness as it is, found 500ms`,
+			`Stickiness: expected whole seconds from 1s to 7d (168h), or 0 to leave stickiness as it is, found 500ms`,
 		}},
-		{name: "stickiness too long", edit: func(o *traffic.Options) { o.Stickiness = 7*24*time.Hour + time.Second }, wantErr: []string{`input "stickiness-duration"`, "found 168h0m1s"}},
-		{name: "stickiness not whole seconds", edit: func(o *traffic.Options) { o.Stickiness = 1500 * time.Millisecond }, wantErr: []string{`input "stickiness-duration"`, "found 1.5s"}},
+		{name: "stickiness too long", edit: func(o *traffic.Options) { o.Stickiness = 7*24*time.Hour + time.Second }, wantErr: []string{`Stickiness`, "found 168h0m1s"}},
+		{name: "stickiness not whole seconds", edit: func(o *traffic.Options) { o.Stickiness = 1500 * time.Millisecond }, wantErr: []string{`Stickiness`, "found 1.5s"}},
 		{name: "everything at once", edit: func(o *traffic.Options) {
 			*o = traffic.Options{Listeners: []string{"x"}, BakeTime: -1, MinHealthyTargets: -1, Stickiness: -1, Alarms: []string{""}}
 		}, wantErr: []string{
-			`input "listener-arn"`, `input "blue-target-group"`, `input "green-target-group"`, `inputs "preset", "blue-weight", "green-weight" or "steps"`,
-			`input "bake-time"`, `input "alarms"`, `input "min-healthy-targets"`, `input "stickiness-duration"`,
+			`Listeners`, `Blue`, `Green`, `Preset, BlueWeight, GreenWeight or Steps`,
+			`BakeTime`, `Alarms`, `MinHealthyTargets`, `Stickiness`,
 		}},
 	}
 	for _, tt := range tests {

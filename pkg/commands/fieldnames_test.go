@@ -1,0 +1,131 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/ferry-ci/ferry/pkg/action"
+	"github.com/ferry-ci/ferry/pkg/cdn"
+	ferryecr "github.com/ferry-ci/ferry/pkg/ecr"
+	"github.com/ferry-ci/ferry/pkg/traffic"
+)
+
+func TestInputNames(t *testing.T) {
+	t.Parallel()
+	names := map[traffic.Field]string{traffic.BlueWeight: "blue-weight", traffic.GreenWeight: "green-weight"}
+	sentinel := errors.New("sentinel")
+	_, weightsErr := traffic.NewWeights(-1, 1000) // two problems, joined
+	const (
+		blue  = `input "blue-weight": expected 0 to 999, found -1`
+		green = `input "green-weight": expected 0 to 999, found 1000`
+	)
+	tests := []struct {
+		name string
+		err  error
+		want []string // have's problems: one per joined error at the top
+	}{
+		{name: "joined problems stay apart", err: weightsErr, want: []string{blue, green}},
+		{name: "wrapped", err: fmt.Errorf("reading: %w", errors.Join(weightsErr, sentinel)),
+			want: []string{"reading: " + blue + "\n" + green + "\nsentinel"}},
+		{name: "field not in the table keeps its Go name",
+			err:  &traffic.FieldError{Fields: []traffic.Field{traffic.BakeTime}, Expected: "x", Found: "y"},
+			want: []string{`input "BakeTime": expected x, found y`}},
+		{name: "other error", err: sentinel, want: []string{"sentinel"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			have := inputNames(tt.err, names)
+			var problems []string
+			if j, ok := have.(interface{ Unwrap() []error }); ok {
+				for _, e := range j.Unwrap() {
+					problems = append(problems, e.Error())
+				}
+			} else {
+				problems = []string{have.Error()}
+			}
+			if !slices.Equal(problems, tt.want) {
+				t.Errorf("inputNames() problems:\nhave %q\nwant %q", problems, tt.want)
+			}
+			var fe *traffic.FieldError
+			if errors.As(tt.err, &fe) && !errors.As(have, &fe) {
+				t.Errorf("inputNames() = %v: lost the *traffic.FieldError underneath", have)
+			}
+			if errors.Is(tt.err, sentinel) && !errors.Is(have, sentinel) {
+				t.Errorf("inputNames() = %v: lost the sentinel underneath", have)
+			}
+		})
+	}
+	if inputNames(nil, names) != nil {
+		t.Error("inputNames(nil) != nil")
+	}
+	// An error holding no field problem comes back as it was, its type
+	// included: deploy-ecs passes every run error through.
+	joined := errors.Join(sentinel, errors.New("other"))
+	if have := inputNames(joined, names); have != joined {
+		t.Errorf("inputNames(%T) = %T, want it untouched", joined, have)
+	}
+}
+
+// TestTrafficInputTables checks the field → input tables of the commands
+// that run pkg/traffic: every field redirect-traffic can get wrong has an
+// input, and every input named is one the action declares.
+func TestTrafficInputTables(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		cmd   Command
+		names map[traffic.Field]string
+		all   bool // every traffic.Field is set from an input
+	}{
+		{cmd: redirectTraffic(), names: redirectTrafficInputs, all: true},
+		{cmd: deployECS(), names: deployECSTrafficInputs},
+	} {
+		t.Run(tt.cmd.Spec.Name, func(t *testing.T) {
+			t.Parallel()
+			if tt.all {
+				for _, f := range traffic.Fields() {
+					if _, ok := tt.names[f]; !ok {
+						t.Errorf("field %s has no input", f)
+					}
+				}
+			}
+			for f, name := range tt.names {
+				if !slices.ContainsFunc(tt.cmd.Spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
+					t.Errorf("field %s: input %q is not declared", f, name)
+				}
+			}
+		})
+	}
+}
+
+// TestCDNInputTable checks sync-s3-cloudfront's table of pkg/cdn's fields.
+func TestCDNInputTable(t *testing.T) {
+	t.Parallel()
+	spec := syncS3CloudFront().Spec
+	for f, name := range syncCDNInputs {
+		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
+			t.Errorf("field %s: input %q is not declared", f, name)
+		}
+	}
+	if _, ok := syncCDNInputs[cdn.DistributionID]; !ok {
+		t.Errorf("field %s has no input", cdn.DistributionID)
+	}
+}
+
+// TestECRInputTable checks build-push-ecr's table of pkg/ecr's fields.
+func TestECRInputTable(t *testing.T) {
+	t.Parallel()
+	spec := buildPushECR().Spec
+	for _, f := range ferryecr.Fields() {
+		name, ok := buildPushECRRepositoryInputs[f]
+		if !ok {
+			t.Errorf("field %s has no input", f)
+			continue
+		}
+		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
+			t.Errorf("field %s: input %q is not declared", f, name)
+		}
+	}
+}
