@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/ferry-ci/ferry/internal/ferryimage/ferryimagetest"
 )
 
 // The job image stands in for GitHub's ubuntu-latest, which is on a
@@ -238,7 +240,7 @@ func jobFiles() ([]jobFile, error) {
 	}
 	file("/usr/local/bin/docker", docker)
 	elves = append(elves, docker)
-	libs, err := sharedLibraries(elves)
+	libs, err := ferryimagetest.SharedLibraries(context.Background(), elves...)
 	if err != nil {
 		return nil, err
 	}
@@ -298,31 +300,6 @@ func jobFiles() ([]jobFile, error) {
 		jobFile{path: "/etc/passwd", data: "root:x:0:0:root:/root:/bin/bash\n"},
 		jobFile{path: "/etc/group", data: "root:x:0:\n"})
 	return files, nil
-}
-
-// sharedLibraries returns what ldd lists for the binaries, the dynamic
-// loader included; a static binary needs none.
-func sharedLibraries(bins []string) ([]string, error) {
-	seen := map[string]bool{}
-	var libs []string
-	for _, bin := range bins {
-		out, err := exec.Command("ldd", bin).CombinedOutput()
-		if err != nil {
-			if strings.Contains(string(out), "not a dynamic executable") {
-				continue
-			}
-			return nil, fmt.Errorf("ldd %s: %w: %s", bin, err, out)
-		}
-		for _, line := range strings.Split(string(out), "\n") {
-			for _, f := range strings.Fields(line) {
-				if strings.HasPrefix(f, "/") && !strings.HasSuffix(f, ":") && !seen[f] {
-					seen[f] = true
-					libs = append(libs, f)
-				}
-			}
-		}
-	}
-	return libs, nil
 }
 
 func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }

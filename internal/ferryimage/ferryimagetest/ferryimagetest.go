@@ -147,24 +147,47 @@ func build(root string) (Refs, error) {
 // hostFiles are the host's programs (found on PATH, put in /usr/bin) and
 // the shared libraries ldd lists for them, at the same paths.
 func hostFiles(ctx context.Context, programs ...string) ([]image.File, error) {
-	seen := map[string]bool{}
 	var files []image.File
+	var paths []string
 	for _, prog := range programs {
 		p, err := exec.LookPath(prog)
 		if err != nil {
 			return nil, fmt.Errorf("the helper image needs the host's %s: %w", prog, err)
 		}
 		files = append(files, image.File{Src: p, Dest: "/usr/bin/" + prog})
-		out, err := exec.CommandContext(ctx, "ldd", p).Output()
+		paths = append(paths, p)
+	}
+	libs, err := SharedLibraries(ctx, paths...)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range libs {
+		files = append(files, image.File{Src: l, Dest: l})
+	}
+	return files, nil
+}
+
+// SharedLibraries returns what ldd lists for the binaries, the dynamic
+// loader included, each once; a static binary needs none. Images of the
+// host's programs for tests (the GitLab helper image, the end-to-end
+// suite's job image) carry them at the same paths.
+func SharedLibraries(ctx context.Context, bins ...string) ([]string, error) {
+	seen := map[string]bool{}
+	var libs []string
+	for _, bin := range bins {
+		out, err := exec.CommandContext(ctx, "ldd", bin).CombinedOutput()
 		if err != nil {
-			return nil, fmt.Errorf("ldd %s: %w", p, err)
+			if strings.Contains(string(out), "not a dynamic executable") {
+				continue
+			}
+			return nil, fmt.Errorf("ldd %s: %w: %s", bin, err, out)
 		}
 		for _, f := range strings.Fields(string(out)) {
-			if strings.HasPrefix(f, "/") && !seen[f] {
+			if strings.HasPrefix(f, "/") && !strings.HasSuffix(f, ":") && !seen[f] {
 				seen[f] = true
-				files = append(files, image.File{Src: f, Dest: f})
+				libs = append(libs, f)
 			}
 		}
 	}
-	return files, nil
+	return libs, nil
 }
