@@ -21,8 +21,7 @@ var inputNameRE = regexp.MustCompile(`inputs? (\\?"[a-z0-9]+(-[a-z0-9]+)*\\?"|%q
 // command to name the input from its one table (see redirectTrafficInputs in
 // pkg/commands); remove a package from this list once it does.
 var notYetNamedByField = []string{
-	"pkg/awsauth", // 9 lines: aws-region, role-to-assume, role-duration, …
-	"pkg/s3sync",  // 34 lines: source, bucket, max-delete, exclude, …
+	"pkg/s3sync", // 34 lines: source, bucket, max-delete, exclude, …
 }
 
 // TestDomainPackagesHoldNoInputNames keeps action input names out of domain

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ferry-ci/ferry/pkg/action"
+	"github.com/ferry-ci/ferry/pkg/awsauth"
 	"github.com/ferry-ci/ferry/pkg/cdn"
 	ferryecr "github.com/ferry-ci/ferry/pkg/ecr"
 	"github.com/ferry-ci/ferry/pkg/traffic"
@@ -126,6 +127,23 @@ func TestECRInputTable(t *testing.T) {
 		}
 		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
 			t.Errorf("field %s: input %q is not declared", f, name)
+		}
+	}
+}
+
+// TestAWSAuthInputTable checks the table of pkg/awsauth's fields that
+// every AWS action shares: each field is one of the AWS inputs.
+func TestAWSAuthInputTable(t *testing.T) {
+	t.Parallel()
+	inputs := awsInputs()
+	for _, f := range awsauth.Fields() {
+		name, ok := awsAuthInputs[f]
+		if !ok {
+			t.Errorf("field %s has no input", f)
+			continue
+		}
+		if !slices.ContainsFunc(inputs, func(in action.Input) bool { return in.Name == name }) {
+			t.Errorf("field %s: input %q is not one of the AWS inputs", f, name)
 		}
 	}
 }
