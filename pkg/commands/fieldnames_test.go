@@ -10,6 +10,7 @@ import (
 	"github.com/ferry-ci/ferry/pkg/awsauth"
 	"github.com/ferry-ci/ferry/pkg/cdn"
 	ferryecr "github.com/ferry-ci/ferry/pkg/ecr"
+	"github.com/ferry-ci/ferry/pkg/s3sync"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
@@ -144,6 +145,23 @@ func TestAWSAuthInputTable(t *testing.T) {
 		}
 		if !slices.ContainsFunc(inputs, func(in action.Input) bool { return in.Name == name }) {
 			t.Errorf("field %s: input %q is not one of the AWS inputs", f, name)
+		}
+	}
+}
+
+// TestS3SyncInputTable checks sync-s3-cloudfront's table of pkg/s3sync's
+// fields: each is set from a declared input.
+func TestS3SyncInputTable(t *testing.T) {
+	t.Parallel()
+	spec := syncS3CloudFront().Spec
+	for _, f := range s3sync.Fields() {
+		name, ok := syncS3Inputs[f]
+		if !ok {
+			t.Errorf("field %s has no input", f)
+			continue
+		}
+		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
+			t.Errorf("field %s: input %q is not declared", f, name)
 		}
 	}
 }
