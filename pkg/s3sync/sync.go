@@ -114,8 +114,8 @@ type Options struct {
 	// Source is the local directory.
 	Source string
 	// Bucket and Prefix say where: the file at rel in Source becomes the
-	// object Prefix/rel. Slashes around Prefix
-	// do not matter; "" is the bucket's root.
+	// object Prefix/rel. Slashes around Prefix do not matter; "" is the
+	// bucket's root.
 	Bucket, Prefix string
 
 	// Exclude: files and objects whose path relative to Source/Prefix
@@ -131,16 +131,16 @@ type Options struct {
 	// MaxDelete caps how many, failing the plan before anything is written
 	// (with a [*DeleteLimitError]). Unless ForceDelete, the plan fails as
 	// well when it would delete more than half of the objects under
-	// Prefix. Manifests and prefixes
-	// of other syncs (a directory holding its own manifest, or named by a
-	// manifest at another key) are never deleted.
+	// Prefix. Manifests and prefixes of other syncs (a directory holding
+	// its own manifest, or named by a manifest at another key) are never
+	// deleted.
 	Delete      bool
 	MaxDelete   int
 	ForceDelete bool
 
 	// FollowSymlinks uploads what symbolic links in Source point at even
-	// when that is outside Source; otherwise
-	// such links fail the plan with [ErrBadSource].
+	// when that is outside Source; otherwise such links fail the plan with
+	// [ErrBadSource].
 	FollowSymlinks bool
 
 	// ManifestKey is the key of the sync manifest; "" is
