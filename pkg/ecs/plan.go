@@ -48,6 +48,15 @@ type Plan struct {
 	ForceNewDeployment bool
 	// Options are the wait, rollback and fail-fast rules of the updates.
 	Options Options
+	// Native is what changes in each service's deploymentConfiguration
+	// (Rolling): ECS's own strategy, bake time, hooks. Services whose
+	// strategy is then not ROLLING are followed through ECS's service
+	// deployments.
+	Native Native
+	// Decision, when set, is the whole plan: continue or roll back a
+	// paused service deployment ([Deployer.Decide]); nothing is rendered
+	// or registered.
+	Decision *Decision
 	// OneOff, when set, runs once with the new revision before any
 	// service changes (Rolling and CodeDeploy); its Cluster,
 	// TaskDefinition and NetworkFrom are filled in by Run.
@@ -86,6 +95,9 @@ type Env struct {
 	Registry   Registry
 	Switch     Switch
 	CodeDeploy CodeDeployer
+	// TestURL, when set, gives the URL a test listener rule answers at;
+	// Run asks it for a deployment that paused.
+	TestURL func(ctx context.Context, listenerRule string) (string, error)
 	// Phase, when set, is called as each phase starts (e.g. "Register")
 	// and the function it returns as it ends; a CI runtime opens a log
 	// group.
@@ -151,6 +163,13 @@ func (e *CodeDeployTargetError) Unwrap() error { return e.Err }
 // the renders with Running filled in and changes nothing.
 func (d *Deployer) Run(ctx context.Context, p Plan, env Env) (Report, error) {
 	var rep Report
+	if p.Decision != nil {
+		end := env.phase("Decide: " + string(p.Decision.Action) + " " + p.Decision.ServiceDeployment)
+		out, err := d.Decide(ctx, *p.Decision, p.Options)
+		end()
+		rep.Outcomes = []Outcome{out}
+		return rep, err
+	}
 	services, title := p.Services, "Task definitions"
 	if p.Strategy == BlueGreenWeights {
 		side, err := PlanBlueGreen(ctx, env.Switch, p.BlueGreen)
@@ -225,11 +244,24 @@ func (d *Deployer) Run(ctx context.Context, p Plan, env Env) (Report, error) {
 	}
 	updates := make([]Service, len(rep.Rendered))
 	for i, r := range rep.Rendered {
-		updates[i] = Service{Cluster: p.Cluster, Name: r.Service, TaskDefinition: r.ARN, DesiredCount: p.DesiredCount, ForceNewDeployment: p.ForceNewDeployment}
+		updates[i] = Service{Cluster: p.Cluster, Name: r.Service, TaskDefinition: r.ARN, DesiredCount: p.DesiredCount, ForceNewDeployment: p.ForceNewDeployment, Native: p.Native}
 	}
 	end = env.phase("Deploy " + strings.Join(p.Services, ", "))
 	rep.Outcomes, err = d.Deploy(ctx, updates, p.Options)
 	end()
+	for i := range rep.Outcomes {
+		o := &rep.Outcomes[i]
+		if o.Paused == nil || o.TestListenerRule == "" || env.TestURL == nil {
+			continue
+		}
+		url, uerr := env.TestURL(ctx, o.TestListenerRule)
+		if uerr != nil {
+			// The deployment is paused all the same; the URL is a help.
+			d.log.Warn("no test URL", "service", o.Service, "test_listener_rule", o.TestListenerRule, "error", uerr.Error())
+			continue
+		}
+		o.TestURL = url
+	}
 	return rep, err
 }
 
