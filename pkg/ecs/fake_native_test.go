@@ -15,8 +15,8 @@ import (
 // LINEAR, CANARY) as DescribeServiceDeployments shows it: IN_PROGRESS
 // through the lifecycle stages on the fake clock, each PAUSE hook of the
 // service's configuration holding its stage at AWAITING_ACTION until
-// ContinueServiceDeployment or its timeout, then SUCCESSFUL; an alarm at
-// behaviour.FailAt, StopServiceDeployment(ROLLBACK) or a ROLLBACK action
+// ContinueServiceDeployment or its timeout, then SUCCESSFUL; an alarm
+// halfway through behaviour.FailAt, StopServiceDeployment(ROLLBACK) or a ROLLBACK action
 // lead through ROLLBACK_REQUESTED / ROLLBACK_IN_PROGRESS to
 // ROLLBACK_SUCCESSFUL, the service back on its previous revision.
 type fakeSD struct {
@@ -104,11 +104,6 @@ func (f *fakeECS) enter(sd *fakeSD, i int, t time.Time) {
 	st := stages[i]
 	sd.sd.LifecycleStage = st
 	sd.sd.UpdatedAt = aws.Time(t)
-	if sd.b.FailAt == st {
-		f.crashTask(sd, t)
-		f.startRollback(sd, t, "CloudWatch alarm ferry-5xx fired during "+string(st))
-		return
-	}
 	for _, h := range sd.sd.DeploymentConfiguration.LifecycleHooks {
 		if h.TargetType != types.DeploymentLifecycleHookTargetTypePause || !slices.Contains(h.LifecycleStages, types.DeploymentLifecycleHookStage(st)) {
 			continue
@@ -211,6 +206,16 @@ func (f *fakeECS) advance(sd *fakeSD) {
 					continue
 				}
 				sd.since = aws.ToTime(h.ExpiresAt).Add(-sd.stageLength())
+			}
+			if st := stages[sd.stage]; sd.b.FailAt == st {
+				// Halfway through the stage an alarm fires.
+				at := sd.since.Add(sd.stageLength() / 2)
+				if now.Before(at) {
+					return
+				}
+				f.crashTask(sd, at)
+				f.startRollback(sd, at, "CloudWatch alarm ferry-5xx fired during "+string(st))
+				continue
 			}
 			end := sd.since.Add(sd.stageLength())
 			if now.Before(end) {

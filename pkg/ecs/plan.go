@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ferry-ci/ferry/pkg/codedeploy"
 	"github.com/ferry-ci/ferry/pkg/taskdef"
@@ -124,6 +125,10 @@ type Rendered struct {
 	TaskDefinition *awsecs.RegisterTaskDefinitionInput
 	ARN            string
 	Reused         bool
+	// Strategy is the service's deployment strategy once the plan's
+	// Native is applied, ConfigChanges what that changes (one line each).
+	Strategy      types.DeploymentStrategy
+	ConfigChanges []string
 }
 
 // Diff is the unified diff from what the service runs to what was
@@ -297,8 +302,10 @@ func (d *Deployer) render(ctx context.Context, reg Registry, p Plan, services []
 		return nil, fmt.Errorf("describing services %q in cluster %q: %w", services, p.Cluster, err)
 	}
 	current := map[string]string{}
-	for _, s := range out.Services {
+	described := map[string]*types.Service{}
+	for i, s := range out.Services {
 		current[aws.ToString(s.ServiceName)] = aws.ToString(s.TaskDefinition)
+		described[aws.ToString(s.ServiceName)] = &out.Services[i]
 	}
 	var missing []string
 	for _, name := range services {
@@ -329,6 +336,14 @@ func (d *Deployer) render(ctx context.Context, reg Registry, p Plan, services []
 	var errs []error
 	for _, name := range services {
 		r := Rendered{Service: name, Current: current[name]}
+		if p.Strategy == Rolling {
+			a, err := p.Native.apply(described[name])
+			if err != nil {
+				errs = append(errs, fmt.Errorf("service %q: %w", name, err))
+				continue
+			}
+			r.Strategy, r.ConfigChanges = a.strategy(), a.changes
+		}
 		base := shared
 		if base == nil {
 			if base, _, err = reg.Describe(ctx, r.Current); err != nil {
