@@ -91,7 +91,7 @@ func TestNativeDeploy(t *testing.T) {
 		{
 			name: "response names no deployment: listed", strategy: types.DeploymentStrategyCanary, unnamed: true,
 			status: StatusDeployed, stages: allStages,
-			calls:  map[string]int{"UpdateService": 1, "ListServiceDeployments": 1},
+			calls: map[string]int{"UpdateService": 1, "ListServiceDeployments": 1},
 		},
 		{
 			name: "alarm in bake: ECS rolls back", strategy: types.DeploymentStrategyBlueGreen, rollback: true,
@@ -105,15 +105,15 @@ func TestNativeDeploy(t *testing.T) {
 			name: "timeout in bake: one StopServiceDeployment, no UpdateService", strategy: types.DeploymentStrategyBlueGreen, rollback: true,
 			timeout: 20 * time.Minute,
 			status:  StatusRolledBack, errIs: []error{ErrDeploymentFailed, ErrTimeout, ErrRolledBack},
-			stages:  append(allStages[:8:8], "ROLLBACK_IN_PROGRESS"),
-			calls:   map[string]int{"UpdateService": 1, "StopServiceDeployment": 1},
+			stages: append(allStages[:8:8], "ROLLBACK_IN_PROGRESS"),
+			calls:  map[string]int{"UpdateService": 1, "StopServiceDeployment": 1},
 		},
 		{
 			name: "timeout without rollback: nothing stopped", strategy: types.DeploymentStrategyBlueGreen,
 			timeout: 20 * time.Minute,
 			status:  StatusFailed, errIs: []error{ErrDeploymentFailed, ErrTimeout},
-			stages:  allStages[:8],
-			calls:   map[string]int{"UpdateService": 1, "StopServiceDeployment": 0},
+			stages: allStages[:8],
+			calls:  map[string]int{"UpdateService": 1, "StopServiceDeployment": 0},
 		},
 		{
 			name: "pause at POST_TEST_TRAFFIC_SHIFT: returns paused", strategy: types.DeploymentStrategyBlueGreen, native: pause,
