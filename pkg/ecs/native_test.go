@@ -168,6 +168,9 @@ func TestNativeDeploy(t *testing.T) {
 					t.Errorf("%s calls: want %d, have %d", call, n, have)
 				}
 			}
+			if n := maxInWindow(f.pollTimes["sd:web"], time.Minute); n > 12 {
+				t.Errorf("DescribeServiceDeployments: %d in one minute, want at most 12", n)
+			}
 			if tt.updateCfg != nil {
 				tt.updateCfg(t, f.updateInputs[0].DeploymentConfiguration)
 			}

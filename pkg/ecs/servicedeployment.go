@@ -55,6 +55,7 @@ type follower struct {
 	last      *types.ServiceDeployment
 	logged    string // the awaiting hook last logged
 	lastPhase string
+	lastRead  time.Time // when the last DescribeServiceDeployments started
 }
 
 func terminal(s types.ServiceDeploymentStatus) bool {
@@ -138,11 +139,15 @@ func (d *Deployer) describeServiceDeployment(ctx context.Context, arn string) (*
 func (f *follower) wait(ctx context.Context, first time.Duration) (*types.ServiceDeployment, *PausedHook, error) {
 	d := f.d
 	next := d.now().Add(first)
+	if !f.lastRead.IsZero() && next.Before(f.lastRead.Add(d.pollMax)) {
+		next = f.lastRead.Add(d.pollMax) // never more than 60s/PollMax reads a minute
+	}
 	for {
 		if err := d.sleep(ctx, max(0, next.Sub(d.now()))); err != nil {
 			return f.last, nil, err
 		}
-		next = d.now().Add(d.pollMax)
+		f.lastRead = d.now()
+		next = f.lastRead.Add(d.pollMax)
 		sd, err := f.describe(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -431,7 +436,7 @@ func (d *Deployer) Decide(ctx context.Context, dec Decision, o Options) (Outcome
 	}
 	dp.svc.TaskDefinition = aws.ToString(cur.TaskDefinition)
 	dp.out.Deployed = dp.svc.TaskDefinition
-	dp.follow = &follower{d: d, svc: dp.svc, arn: dec.ServiceDeployment, stopAtPause: true, skipHook: hook.ID}
+	dp.follow = &follower{d: d, svc: dp.svc, arn: dec.ServiceDeployment, stopAtPause: true, skipHook: hook.ID, lastRead: dp.out.Started}
 	dp.follow.observe(sd)
 	d.log.Info("deciding", "service", name, "cluster", cluster, "service_deployment", dec.ServiceDeployment, "hook_id", hook.ID,
 		"stage", hook.Stage, "action", string(dec.Action))
