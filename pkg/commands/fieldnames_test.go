@@ -9,6 +9,7 @@ import (
 	"github.com/ferry-ci/ferry/pkg/action"
 	"github.com/ferry-ci/ferry/pkg/cdn"
 	ferryecr "github.com/ferry-ci/ferry/pkg/ecr"
+	"github.com/ferry-ci/ferry/pkg/ecs"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
@@ -120,6 +121,23 @@ func TestECRInputTable(t *testing.T) {
 	spec := buildPushECR().Spec
 	for _, f := range ferryecr.Fields() {
 		name, ok := buildPushECRRepositoryInputs[f]
+		if !ok {
+			t.Errorf("field %s has no input", f)
+			continue
+		}
+		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
+			t.Errorf("field %s: input %q is not declared", f, name)
+		}
+	}
+}
+
+// TestECSNativeInputTable checks deploy-ecs's table of pkg/ecs's fields:
+// every field has an input, and every input named is declared.
+func TestECSNativeInputTable(t *testing.T) {
+	t.Parallel()
+	spec := deployECS().Spec
+	for _, f := range ecs.Fields() {
+		name, ok := deployECSNativeInputs[f]
 		if !ok {
 			t.Errorf("field %s has no input", f)
 			continue

@@ -148,14 +148,14 @@ func (n Native) Validate() error {
 		errs = append(errs, problem("ROLLBACK or CONTINUE", fmt.Sprintf("%q", n.PauseTimeoutAction), FieldPauseTimeoutAction))
 	}
 	if lb := n.LoadBalancer; lb != nil {
-		arn := func(f Field, v, kind string) {
+		arn := func(f Field, v, kind, what string) {
 			if v != "" && !(strings.HasPrefix(v, "arn:") && strings.Contains(v, ":elasticloadbalancing:") && strings.Contains(v, ":"+kind+"/")) {
-				errs = append(errs, problem("the ARN of an ELBv2 "+kind, fmt.Sprintf("%q", v), f))
+				errs = append(errs, problem(fmt.Sprintf("the ARN of an ELBv2 %s (arn:aws:elasticloadbalancing:…:%s/…)", what, kind), fmt.Sprintf("%q", v), f))
 			}
 		}
-		arn(FieldProductionRule, lb.ProductionListenerRule, "listener-rule")
-		arn(FieldTestListenerRule, lb.TestListenerRule, "listener-rule")
-		arn(FieldAlternateGroup, lb.AlternateTargetGroup, "targetgroup")
+		arn(FieldProductionRule, lb.ProductionListenerRule, "listener-rule", "listener rule")
+		arn(FieldTestListenerRule, lb.TestListenerRule, "listener-rule", "listener rule")
+		arn(FieldAlternateGroup, lb.AlternateTargetGroup, "targetgroup", "target group")
 		if lb.Role != "" && !(strings.HasPrefix(lb.Role, "arn:") && strings.Contains(lb.Role, ":iam::") && strings.Contains(lb.Role, ":role/")) {
 			errs = append(errs, problem("the ARN of an IAM role ECS assumes to change the listener rules", fmt.Sprintf("%q", lb.Role), FieldLoadBalancerRole))
 		}

@@ -375,7 +375,7 @@ type Decision struct {
 func (dec Decision) Validate() error {
 	var errs []error
 	if _, _, err := ServiceDeploymentService(dec.ServiceDeployment); err != nil {
-		errs = append(errs, problem("the ARN of a service deployment, arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>", fmt.Sprintf("%q", dec.ServiceDeployment), FieldServiceDeployment))
+		errs = append(errs, problem("the ARN of a service deployment, arn:aws:ecs:REGION:ACCOUNT:service-deployment/CLUSTER/SERVICE/ID", fmt.Sprintf("%q", dec.ServiceDeployment), FieldServiceDeployment))
 	}
 	if dec.HookID != "" && strings.ContainsAny(dec.HookID, " /:") {
 		errs = append(errs, problem("a hook id as DescribeServiceDeployments lists it (ecs-pause-…)", fmt.Sprintf("%q", dec.HookID), FieldHookID))
