@@ -52,6 +52,9 @@ type Options struct {
 	Minute time.Duration
 	// FailAt is the stage (e.g. BAKE_TIME) in which an alarm fires.
 	FailAt string
+	// Unnamed leaves currentServiceDeployment out of UpdateService's
+	// answer, so that a caller has to list the service deployments.
+	Unnamed bool
 }
 
 // Server is the stand-in; URL is its endpoint.
@@ -136,6 +139,27 @@ func (s *Server) Refused() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.refused)
+}
+
+// Start starts a service deployment of a service directly (not through
+// moto), with the configuration SetConfig gave it, and returns its ARN.
+func (s *Server) Start(cluster, service string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.start(cluster, service, s.configs[cluster+"/"+service], time.Now())
+	return s.current[cluster+"/"+service]
+}
+
+// Awaiting reports whether a service deployment waits at a PAUSE hook.
+func (s *Server) Awaiting(arn string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.sds[arn]
+	if d == nil {
+		return false
+	}
+	s.advance(d, time.Now())
+	return d.status == "IN_PROGRESS" && d.awaiting() != nil
 }
 
 // Status returns a service deployment's status.
@@ -242,6 +266,9 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, body []byte, ac
 		}
 		if svc, ok := out["service"].(map[string]any); ok {
 			s.amend(cluster, svc)
+			if s.o.Unnamed {
+				delete(svc, "currentServiceDeployment")
+			}
 		}
 	} else if svcs, ok := out["services"].([]any); ok {
 		for _, v := range svcs {
