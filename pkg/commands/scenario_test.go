@@ -113,8 +113,8 @@ type scenario struct {
 	// native puts ECS's service deployments (ecsdeploytest) between the
 	// proxy and moto, with these options.
 	native *ecsdeploytest.Options
-	chaos    bool // TestChaos runs it under random faults too
-	leaks    bool // TestSecretLeaks runs it with static keys (a failing run)
+	chaos  bool // TestChaos runs it under random faults too
+	leaks  bool // TestSecretLeaks runs it with static keys (a failing run)
 	// setup builds the fixture in w (directly, not through the proxies)
 	// and says how to run and what must come out.
 	setup func(t *testing.T, w *world) run
