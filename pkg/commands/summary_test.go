@@ -78,7 +78,9 @@ func TestSyncSummaryGolden(t *testing.T) {
 func TestNativeSummaryGolden(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	td := func(rev int) string { return fmt.Sprintf("arn:aws:ecs:eu-west-1:123456789012:task-definition/web:%d", rev) }
+	td := func(rev int) string {
+		return fmt.Sprintf("arn:aws:ecs:eu-west-1:123456789012:task-definition/web:%d", rev)
+	}
 	sd := "arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/web/Ezx1"
 	span := func(stage string, at, d time.Duration) ecs.StageSpan {
 		return ecs.StageSpan{Stage: stage, Started: start.Add(at), Duration: d}
