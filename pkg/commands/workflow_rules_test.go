@@ -85,9 +85,9 @@ func parsePerms(n yaml.Node) (p perms, set bool, err error) {
 var defaultGrant = perms{"contents": 1, "packages": 1}
 
 type ruleJob struct {
-	Uses        string    `yaml:"uses"`
-	Permissions yaml.Node `yaml:"permissions"`
-	Secrets     yaml.Node `yaml:"secrets"`
+	Uses        string     `yaml:"uses"`
+	Permissions yaml.Node  `yaml:"permissions"`
+	Secrets     yaml.Node  `yaml:"secrets"`
 	Steps       []ruleStep `yaml:"steps"`
 }
 
