@@ -242,7 +242,8 @@ func (d *Deployer) Run(ctx context.Context, p Plan, env Env) (Report, error) {
 		return d.runCodeDeploy(ctx, p, env, rep)
 	case BlueGreenWeights:
 		end = env.phase("Deploy " + rep.Side.Idle + " (no traffic), then move the traffic to it")
-		res, err := d.DeployBlueGreen(ctx, env.Switch, p.BlueGreen, rep.Side, rep.Rendered[0].ARN, p.DesiredCount, p.ForceNewDeployment, p.Options)
+		res, err := d.DeployBlueGreen(ctx, env.Switch, BlueGreenRequest{Pair: p.BlueGreen, Plan: rep.Side,
+			TaskDefinition: rep.Rendered[0].ARN, DesiredCount: p.DesiredCount, ForceNewDeployment: p.ForceNewDeployment, Options: p.Options})
 		end()
 		rep.Outcomes = []Outcome{res.Outcome}
 		return rep, err
