@@ -296,6 +296,11 @@ func badInputs() []badInput {
 			`input "hook-id": expected a hook id as DescribeServiceDeployments lists it (ecs-pause-…), found "ecs pause"`,
 			`input "service-deployment-arn": expected the ARN of a service deployment, arn:aws:ecs:REGION:ACCOUNT:service-deployment/CLUSTER/SERVICE/ID, found "arn:aws:ecs:us-east-1:123456789012:service/c/web"`,
 		}},
+		{action: "deploy-ecs", name: "ECS bake time past the timeout", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "ecs-strategy", "canary", "ecs-bake-time", "20m", "canary-bake-time", "5m", "canary-percent", "10")
+		}, problems: []string{
+			`inputs "ecs-bake-time" and "timeout": expected a timeout longer than ECS's bake time, which is part of the deployment (or pause-at, whose decision step waits for it), found ecs-bake-time 20m0s + canary-bake-time 5m0s and timeout 15m0s`,
+		}},
 		{action: "deploy-ecs", name: "hook-id without decision", with: func(f *badFixtures) map[string]string { return ecsBase(f, "hook-id", "ecs-pause-1") },
 			problems: []string{
 				`input "hook-id": expected decision as well, found no decision`,

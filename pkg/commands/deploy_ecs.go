@@ -319,7 +319,28 @@ func planNative(in *action.Values, services int) ecs.Native {
 		}
 	}
 	in.Add(inputNames(n.Validate(), deployECSNativeInputs))
+	checkECSBakeTime(in, n)
 	return n
+}
+
+// checkECSBakeTime refuses an ECS bake time given with the deploy that
+// alone reaches input timeout: the bake time is part of ECS's deployment,
+// so the run would time out (and stop the deployment) every time. With
+// pause-at the step returns before the bake; the decision step's timeout
+// is the one that must cover it.
+func checkECSBakeTime(in *action.Values, n ecs.Native) {
+	if n.BakeTime == nil || n.PauseAt != "" || !in.Bool("wait") || in.Failed("timeout") {
+		return
+	}
+	bake, what := *n.BakeTime, "ecs-bake-time "+n.BakeTime.String()
+	if n.CanaryBakeTime != nil {
+		bake += *n.CanaryBakeTime
+		what += " + canary-bake-time " + n.CanaryBakeTime.String()
+	}
+	if timeout := in.Duration("timeout"); bake >= timeout {
+		in.Add(fmt.Errorf("inputs %q and %q: expected a timeout longer than ECS's bake time, which is part of the deployment (or pause-at, whose decision step waits for it), found %s and timeout %s",
+			"ecs-bake-time", "timeout", what, timeout))
+	}
 }
 
 // planDecision reads the gate's second step: nothing but the paused

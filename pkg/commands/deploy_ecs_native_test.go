@@ -196,14 +196,14 @@ func TestDeployECSNativeDryRun(t *testing.T) {
 	res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{
 		Action: "deploy-ecs",
 		With: map[string]string{"cluster": f.cluster, "service": "canary", "dry-run": "true",
-			"ecs-strategy": "canary", "canary-percent": "10", "canary-bake-time": "5m", "ecs-bake-time": "15m"},
+			"ecs-strategy": "canary", "canary-percent": "10", "canary-bake-time": "5m", "ecs-bake-time": "8m"},
 		Env: trafficEnv(ext.URL),
 	})
 	if res.Code != 0 {
 		t.Fatalf("exit code: want 0, have %d\n%s", res.Code, res.Stderr)
 	}
 	for _, w := range []string{"Deployment configuration changes (strategy then CANARY)", "- strategy: ROLLING → CANARY",
-		"- bakeTimeInMinutes: (unset) → 15", "- canaryConfiguration.canaryPercent: (unset) → 10", "- canaryConfiguration.canaryBakeTimeInMinutes: (unset) → 5"} {
+		"- bakeTimeInMinutes: (unset) → 8", "- canaryConfiguration.canaryPercent: (unset) → 10", "- canaryConfiguration.canaryBakeTimeInMinutes: (unset) → 5"} {
 		if !strings.Contains(res.Summary, w) {
 			t.Errorf("summary: want %q in it, have:\n%s", w, res.Summary)
 		}
