@@ -301,6 +301,11 @@ func badInputs() []badInput {
 		}, problems: []string{
 			`inputs "ecs-bake-time" and "timeout": expected a timeout longer than ECS's bake time, which is part of the deployment (or pause-at, whose decision step waits for it), found ecs-bake-time 20m0s + canary-bake-time 5m0s and timeout 15m0s`,
 		}},
+		{action: "deploy-ecs", name: "listener rules for a service without a load balancer", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "ecs-strategy", "blue-green", "ecs-bake-time", "5m", "test-listener-rule", "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/lb/1/2/3")
+		}, problems: []string{
+			`inputs "test-listener-rule", "production-listener-rule", "alternate-target-group" and "load-balancer-role": service "web": the service has no load balancer: expected a service behind a load balancer for testListenerRule arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/lb/1/2/3, found none`,
+		}},
 		{action: "deploy-ecs", name: "hook-id without decision", with: func(f *badFixtures) map[string]string { return ecsBase(f, "hook-id", "ecs-pause-1") },
 			problems: []string{
 				`input "hook-id": expected decision as well, found no decision`,

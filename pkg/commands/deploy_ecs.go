@@ -438,6 +438,8 @@ func reportDeploy(ctx context.Context, rt *action.Runtime, plan ecs.Plan, rep ec
 		switch {
 		case errors.Is(err, taskdef.ErrUnknownContainer):
 			return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "images", "environment" and "secrets": %w`, err))
+		case errors.Is(err, ecs.ErrNoLoadBalancer):
+			return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "test-listener-rule", "production-listener-rule", "alternate-target-group" and "load-balancer-role": %w`, err))
 		case errors.Is(err, traffic.ErrForwardMismatch):
 			return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "blue-target-group" and "green-target-group": %w`, err))
 		case errors.As(err, &target):

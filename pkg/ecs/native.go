@@ -356,7 +356,7 @@ func (n Native) apply(svc *types.Service) (applied, error) {
 	}
 	if lb := n.LoadBalancer; lb != nil {
 		if len(a.loadBalancers) == 0 {
-			return a, fmt.Errorf("%w, so it has no listener rules to move (%s)", ErrNoLoadBalancer, describeLB(lb))
+			return a, fmt.Errorf("%w: expected a service behind a load balancer for %s, found none", ErrNoLoadBalancer, describeLB(lb))
 		}
 		first := &a.loadBalancers[0]
 		adv := types.AdvancedConfiguration{}
