@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -31,6 +32,16 @@ func (f *fakeECS) untilConfig(parent context.Context, after time.Duration) (cont
 		return c.Err()
 	}
 	return ctx, cfg
+}
+
+// timelineOf renders a timeline for the test log: stage +start (fake
+// clock, from t0) duration.
+func timelineOf(tl []StageSpan, t0 time.Time) string {
+	var b strings.Builder
+	for _, s := range tl {
+		fmt.Fprintf(&b, "%s +%s %s; ", s.Stage, s.Started.Sub(t0), s.Duration)
+	}
+	return b.String()
 }
 
 func stagesOf(tl []StageSpan) []string {
@@ -163,6 +174,8 @@ func TestNativeDeploy(t *testing.T) {
 			if have := stagesOf(o.Timeline); strings.Join(have, " ") != strings.Join(tt.stages, " ") {
 				t.Errorf("timeline:\nwant %v\nhave %v", tt.stages, have)
 			}
+			t.Logf("timeline: %s", timelineOf(o.Timeline, o.Started))
+			t.Logf("calls: %v", f.calls)
 			for call, n := range tt.calls {
 				if have := f.count(call); have != n {
 					t.Errorf("%s calls: want %d, have %d", call, n, have)
@@ -238,6 +251,9 @@ func TestDecide(t *testing.T) {
 			if have := stagesOf(o.Timeline); strings.Join(have, " ") != strings.Join(tt.stages, " ") {
 				t.Errorf("timeline:\nwant %v\nhave %v", tt.stages, have)
 			}
+			t.Logf("first step: %s", timelineOf(outs[0].Timeline, outs[0].Started))
+			t.Logf("decision: %s", timelineOf(o.Timeline, o.Started))
+			t.Logf("calls: %v", f.calls)
 			if n := f.count("ContinueServiceDeployment"); n != 1 {
 				t.Errorf("ContinueServiceDeployment calls: want 1, have %d", n)
 			}
