@@ -234,6 +234,82 @@ func badInputs() []badInput {
 			problems: []string{
 				`input "codedeploy-container": expected codedeploy-application and codedeploy-deployment-group as well, found neither`,
 			}},
+		{action: "deploy-ecs", name: "ECS strategy values out of range", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "ecs-strategy", "canary", "ecs-bake-time", "90s", "canary-percent", "0", "linear-step-percent", "50")
+		}, problems: []string{
+			`input "canary-percent": expected a percentage from 0.1 to 100, found 0`,
+			`input "ecs-bake-time": expected whole minutes from 0 to 1440m, found 1m30s`,
+			`input "linear-step-percent": expected only with strategy LINEAR, found strategy CANARY`,
+		}},
+		{action: "deploy-ecs", name: "pause-at for two services without wait", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "service", "web\nworker", "pause-at", "post-test-traffic-shift", "wait", "false")
+		}, problems: []string{
+			`input "pause-at": expected one service (the step returns with that service's deployment paused), found 2 services`,
+			`input "pause-at": expected wait: true (the step waits until ECS pauses there), found wait false`,
+		}},
+		{action: "deploy-ecs", name: "pause-at a traffic shift", with: func(f *badFixtures) map[string]string { return ecsBase(f, "pause-at", "test-traffic-shift") },
+			problems: []string{
+				`input "pause-at": expected one of "reconcile-service", "pre-scale-up", "post-scale-up", "post-test-traffic-shift", "pre-production-traffic-shift", "post-production-traffic-shift", found "test-traffic-shift" (from --pause-at)`,
+			}},
+		{action: "deploy-ecs", name: "pause timeout without pause-at", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "pause-timeout", "15d", "pause-timeout-action", "continue")
+		}, problems: []string{
+			`input "pause-timeout": expected a duration with a unit, such as 90s, 10m or 1h30m, found "15d" (from --pause-timeout)`,
+			`input "pause-timeout-action": expected a pause stage as well, found none`,
+		}},
+		{action: "deploy-ecs", name: "pause-at with ecs-strategy rolling", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "ecs-strategy", "rolling", "pause-at", "pre-scale-up", "pause-timeout", "90s")
+		}, problems: []string{
+			`input "pause-at": expected BLUE_GREEN, LINEAR or CANARY (a rolling deployment has no lifecycle stages), found strategy ROLLING`,
+			`input "pause-timeout": expected whole minutes from 1m to 336h (14 days), found 1m30s`,
+		}},
+		{action: "deploy-ecs", name: "ECS strategy with ferry's blue-green", with: func(f *badFixtures) map[string]string {
+			return pairs(map[string]string{"cluster": f.ecs.cluster}, "strategy", "blue-green", "blue-service", "b", "green-service", "g", "listener-arn", listenerARN,
+				"blue-target-group", "tg-b", "green-target-group", "tg-g", "ecs-strategy", "blue-green", "pause-at", "post-test-traffic-shift")
+		}, problems: []string{
+			`input "ecs-strategy": expected strategy rolling, without CodeDeploy, found strategy blue-green (ferry's two-service blue/green; ECS's own strategies are for one service with strategy rolling)`,
+			`input "pause-at": expected strategy rolling, without CodeDeploy, found strategy blue-green (ferry's two-service blue/green; ECS's own strategies are for one service with strategy rolling)`,
+		}},
+		{action: "deploy-ecs", name: "listener rules that are not rule ARNs", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "test-listener-rule", listenerARN, "alternate-target-group", "green", "load-balancer-role", "ecs-role")
+		}, problems: []string{
+			`input "alternate-target-group": expected the ARN of an ELBv2 target group (arn:aws:elasticloadbalancing:…:targetgroup/…), found "green"`,
+			`input "load-balancer-role": expected the ARN of an IAM role ECS assumes to change the listener rules, found "ecs-role"`,
+			`input "test-listener-rule": expected the ARN of an ELBv2 listener rule (arn:aws:elasticloadbalancing:…:listener-rule/…), found "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/2"`,
+		}},
+		{action: "deploy-ecs", name: "decision without its service deployment", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "decision", "continue", "images", "web=app:2", "pause-at", "post-scale-up")
+		}, problems: []string{
+			`input "images": expected nothing with decision (the deployment is under way; the decision step only continues or rolls it back), found decision continue`,
+			`input "pause-at": expected nothing with decision (the deployment is under way; the decision step only continues or rolls it back), found decision continue`,
+			`input "service-deployment-arn": expected the paused service deployment (output service-deployment-arn of the step that paused), with decision, found none`,
+		}},
+		{action: "deploy-ecs", name: "decision for another cluster's deployment", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "decision", "rollback", "service-deployment-arn", "arn:aws:ecs:us-east-1:123456789012:service-deployment/other/api/x1")
+		}, problems: []string{
+			`input "service": expected nothing, or the service of service-deployment-arn (api), with decision, found web`,
+			`input "service-deployment-arn": expected a service deployment of cluster "<cluster>" (input cluster), found one of cluster "other"`,
+		}},
+		{action: "deploy-ecs", name: "decision with a service ARN", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "decision", "continue", "service-deployment-arn", "arn:aws:ecs:us-east-1:123456789012:service/c/web", "hook-id", "ecs pause")
+		}, problems: []string{
+			`input "hook-id": expected a hook id as DescribeServiceDeployments lists it (ecs-pause-…), found "ecs pause"`,
+			`input "service-deployment-arn": expected the ARN of a service deployment, arn:aws:ecs:REGION:ACCOUNT:service-deployment/CLUSTER/SERVICE/ID, found "arn:aws:ecs:us-east-1:123456789012:service/c/web"`,
+		}},
+		{action: "deploy-ecs", name: "ECS bake time past the timeout", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "ecs-strategy", "canary", "ecs-bake-time", "20m", "canary-bake-time", "5m", "canary-percent", "10")
+		}, problems: []string{
+			`inputs "ecs-bake-time" and "timeout": expected a timeout longer than ECS's bake time, which is part of the deployment (or pause-at, whose decision step waits for it), found ecs-bake-time 20m0s + canary-bake-time 5m0s and timeout 15m0s`,
+		}},
+		{action: "deploy-ecs", name: "listener rules for a service without a load balancer", with: func(f *badFixtures) map[string]string {
+			return ecsBase(f, "ecs-strategy", "blue-green", "ecs-bake-time", "5m", "test-listener-rule", "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/lb/1/2/3")
+		}, problems: []string{
+			`inputs "test-listener-rule", "production-listener-rule", "alternate-target-group" and "load-balancer-role": service "web": the service has no load balancer: expected a service behind a load balancer for testListenerRule arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/lb/1/2/3, found none`,
+		}},
+		{action: "deploy-ecs", name: "hook-id without decision", with: func(f *badFixtures) map[string]string { return ecsBase(f, "hook-id", "ecs-pause-1") },
+			problems: []string{
+				`input "hook-id": expected decision as well, found no decision`,
+			}},
 		{action: "deploy-ecs", name: "CodeDeploy with two services", with: func(f *badFixtures) map[string]string {
 			return ecsBase(f, "service", "web\nworker", "codedeploy-application", "a", "codedeploy-deployment-group", "g")
 		}, problems: []string{

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	codedeployapi "github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	awsecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/ferry-ci/ferry/pkg/action"
@@ -39,7 +42,25 @@ func deployECS() Command {
 		{Name: "run-task-command", Description: "With run-task: the command, as a JSON array or words separated by spaces. Default: the container's own."},
 		{Name: "run-task-container", Description: "With run-task: the container whose command is replaced and whose exit code decides. Default: the essential container."},
 		{Name: "dry-run", Kind: action.Bool, Default: "false", Description: "Print the rendered task definition and its diff against the one each service runs; change nothing."},
-		{Name: "strategy", Default: "rolling", Options: []string{"rolling", "blue-green"}, Description: "rolling updates the services in place; blue-green deploys to whichever of blue-service and green-service has no traffic, then shifts the listener to it."},
+		{Name: "strategy", Default: "rolling", Options: []string{"rolling", "blue-green"}, Description: "ferry's strategy: rolling updates the services in place (following ECS's own blue/green, linear or canary deployment when the service uses one, see ecs-strategy); blue-green is ferry's two-service blue/green: it deploys to whichever of blue-service and green-service has no traffic, then shifts the listener to it."},
+		{Name: "ecs-strategy", Options: []string{"rolling", "blue-green", "linear", "canary"}, Description: "ECS's own deployment strategy, set on the service's deploymentConfiguration (with strategy rolling). Default: the service's, unchanged. Not ferry's two-service blue/green (strategy: blue-green)."},
+		{Name: "ecs-bake-time", Kind: action.Duration, Description: "ECS blue-green, linear, canary: how long both revisions run after production traffic moved, in whole minutes (bakeTimeInMinutes). Counts toward timeout. Default: the service's."},
+		{Name: "canary-percent", Description: "ecs-strategy canary: the share of production traffic the new revision gets first, 0.1 to 100."},
+		{Name: "canary-bake-time", Kind: action.Duration, Description: "ecs-strategy canary: how long the canary step holds, in whole minutes."},
+		{Name: "linear-step-percent", Description: "ecs-strategy linear: the share of production traffic each step moves, 3 to 100."},
+		{Name: "linear-step-bake-time", Kind: action.Duration, Description: "ecs-strategy linear: how long each step holds, in whole minutes."},
+		{Name: "deployment-alarms", Kind: action.List, Description: "CloudWatch alarms ECS watches during its deployment (and bake time), rolling back when one fires (deploymentConfiguration.alarms). Default: the service's."},
+		{Name: "circuit-breaker", Kind: action.Bool, Description: "Turn the deployment circuit breaker (with rollback) on or off. Default: the service's."},
+		{Name: "test-listener-rule", Description: "ECS blue/green: the ALB listener rule (ARN) ECS points at the new revision for test traffic; its listener gives output test-url."},
+		{Name: "production-listener-rule", Description: "ECS blue/green: the ALB listener rule (ARN) of production traffic."},
+		{Name: "alternate-target-group", Description: "ECS blue/green: the second target group (ARN) ECS puts the new revision behind."},
+		{Name: "load-balancer-role", Description: "ECS blue/green: the IAM role (ARN) ECS assumes to change the listener rules."},
+		{Name: "pause-at", Options: []string{"reconcile-service", "pre-scale-up", "post-scale-up", "post-test-traffic-shift", "pre-production-traffic-shift", "post-production-traffic-shift"}, Description: "The CI gate: add a PAUSE lifecycle hook at this stage (kept if the service has one) and return as soon as ECS waits there, with outputs service-deployment-arn, hook-id and test-url; a later step with decision continues or rolls back."},
+		{Name: "pause-timeout", Kind: action.Duration, Description: "With pause-at: how long ECS waits for the decision before it takes pause-timeout-action, 1m to 336h. Default: ECS's, 24h."},
+		{Name: "pause-timeout-action", Default: "rollback", Options: []string{"rollback", "continue"}, Description: "With pause-at: what ECS does when nobody decides in time; the safety net when the pipeline dies between the two steps."},
+		{Name: "decision", Options: []string{"continue", "rollback"}, Description: "The gate's second step: continue or roll back the deployment paused at service-deployment-arn, then wait for its end. Nothing is rendered or registered."},
+		{Name: "service-deployment-arn", Description: "With decision: the paused service deployment (output service-deployment-arn of the step that paused)."},
+		{Name: "hook-id", Description: "With decision: the hook to act on. Default: the PAUSE hook that awaits action."},
 		{Name: "blue-service", Description: "Blue/green: the blue service (behind blue-target-group)."},
 		{Name: "green-service", Description: "Blue/green: the green service (behind green-target-group)."},
 		{Name: "listener-arn", Kind: action.List, Description: "Blue/green: the ALB listeners whose forward action moves between the target groups."},
@@ -61,8 +82,11 @@ func deployECS() Command {
 			Outputs: []action.Output{
 				{Name: "task-definition-arn", Description: "The task definition deployed (of the first service)."},
 				{Name: "previous-task-definition-arn", Description: "The task definition the first service ran before."},
-				{Name: "status", Description: "deployed, unchanged, rolled-back or failed."},
+				{Name: "status", Description: "deployed, unchanged, paused, rolled-back or failed."},
 				{Name: "deployment-id", Description: "The ECS deployment of the first service, when ECS reported one."},
+				{Name: "service-deployment-arn", Description: "ECS's service deployment of the first service, when its strategy is not rolling (give it to the decision step)."},
+				{Name: "hook-id", Description: "With status paused: the PAUSE hook ECS waits at."},
+				{Name: "test-url", Description: "With status paused: where the test listener sends requests to the new revision."},
 			},
 		},
 		Run: runDeployECS,
@@ -77,6 +101,13 @@ func planDeploy(in *action.Values) ecs.Plan {
 		ForceNewDeployment: in.Bool("force-new-deployment"), DryRun: in.Bool("dry-run"),
 		Options: ecs.Options{Wait: in.Bool("wait"), Rollback: in.Bool("rollback"), MaxFailedTasks: in.Int("max-failed-tasks")},
 	}
+	if in.IsSet("decision") {
+		if in.Failed("decision") {
+			return p // its problem is reported; the rest depends on it
+		}
+		return planDecision(in, p)
+	}
+	onlyWith(in, false, "decision as well", "no decision", "service-deployment-arn", "hook-id")
 	bgInputs := []string{"blue-service", "green-service", "listener-arn", "blue-target-group", "green-target-group"}
 	if in.IsSet("codedeploy-application") || in.IsSet("codedeploy-deployment-group") {
 		p.Strategy = ecs.CodeDeploy
@@ -170,6 +201,181 @@ func planDeploy(in *action.Values) ecs.Plan {
 	if in.Bool("run-task") {
 		p.OneOff = &ecs.OneOff{Container: in.String("run-task-container"), Command: command}
 	}
+	if p.Strategy == ecs.Rolling {
+		p.Native = planNative(in, len(p.Services))
+	} else {
+		why := "strategy blue-green (ferry's two-service blue/green; ECS's own strategies are for one service with strategy rolling)"
+		if p.Strategy == ecs.CodeDeploy {
+			why = "a CodeDeploy deployment group (CodeDeploy runs its own blue/green)"
+		}
+		onlyWith(in, false, "strategy rolling, without CodeDeploy", why, nativeInputs...)
+		if in.String("pause-timeout-action") != "rollback" {
+			in.Problem("pause-timeout-action", "strategy rolling, without CodeDeploy", why)
+		}
+	}
+	return p
+}
+
+// nativeInputs are the inputs of ECS's own deployment strategies.
+var nativeInputs = []string{"ecs-strategy", "ecs-bake-time", "canary-percent", "canary-bake-time", "linear-step-percent",
+	"linear-step-bake-time", "deployment-alarms", "circuit-breaker", "test-listener-rule", "production-listener-rule",
+	"alternate-target-group", "load-balancer-role", "pause-at", "pause-timeout"}
+
+// givenDefaulted returns those of the inputs with defaults (every input has
+// a value: a runner passes the defaults too) whose value is not the
+// default, which only a user gives.
+func givenDefaulted(in *action.Values) []string {
+	var out []string
+	for _, name := range []string{"force-new-deployment", "run-task", "dry-run"} {
+		if in.Bool(name) {
+			out = append(out, name)
+		}
+	}
+	if in.String("strategy") != "rolling" {
+		out = append(out, "strategy")
+	}
+	if in.String("pause-timeout-action") != "rollback" {
+		out = append(out, "pause-timeout-action")
+	}
+	return out
+}
+
+// deployECSNativeInputs names the fields of ecs.Native and ecs.Decision as
+// this action's inputs.
+var deployECSNativeInputs = map[ecs.Field]string{
+	ecs.FieldStrategy:           "ecs-strategy",
+	ecs.FieldBakeTime:           "ecs-bake-time",
+	ecs.FieldCanaryPercent:      "canary-percent",
+	ecs.FieldCanaryBakeTime:     "canary-bake-time",
+	ecs.FieldLinearStepPercent:  "linear-step-percent",
+	ecs.FieldLinearStepBakeTime: "linear-step-bake-time",
+	ecs.FieldAlarms:             "deployment-alarms",
+	ecs.FieldPauseAt:            "pause-at",
+	ecs.FieldPauseTimeout:       "pause-timeout",
+	ecs.FieldPauseTimeoutAction: "pause-timeout-action",
+	ecs.FieldTestListenerRule:   "test-listener-rule",
+	ecs.FieldProductionRule:     "production-listener-rule",
+	ecs.FieldAlternateGroup:     "alternate-target-group",
+	ecs.FieldLoadBalancerRole:   "load-balancer-role",
+	ecs.FieldServiceDeployment:  "service-deployment-arn",
+	ecs.FieldHookID:             "hook-id",
+}
+
+// upperSnake turns an input's kebab-case option into ECS's enum spelling.
+func upperSnake(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
+
+// planNative reads the inputs of ECS's own strategies: only those given
+// change the service's deploymentConfiguration.
+func planNative(in *action.Values, services int) ecs.Native {
+	var n ecs.Native
+	if in.IsSet("ecs-strategy") {
+		n.Strategy = awsecstypes.DeploymentStrategy(upperSnake(in.String("ecs-strategy")))
+	}
+	duration := func(name string) *time.Duration {
+		if !in.IsSet(name) || in.Failed(name) {
+			return nil
+		}
+		return aws.Duration(in.Duration(name))
+	}
+	percent := func(name string) *float64 {
+		if !in.IsSet(name) {
+			return nil
+		}
+		v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(in.String(name)), "%"), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			in.Problem(name, "a percentage such as 10 or 12.5", action.Quote(in.String(name)))
+			return nil
+		}
+		return aws.Float64(v)
+	}
+	n.BakeTime = duration("ecs-bake-time")
+	n.CanaryPercent, n.CanaryBakeTime = percent("canary-percent"), duration("canary-bake-time")
+	n.LinearStepPercent, n.LinearStepBakeTime = percent("linear-step-percent"), duration("linear-step-bake-time")
+	if in.IsSet("deployment-alarms") {
+		n.Alarms = in.List("deployment-alarms")
+	}
+	if in.IsSet("circuit-breaker") && !in.Failed("circuit-breaker") {
+		n.CircuitBreaker = aws.Bool(in.Bool("circuit-breaker"))
+	}
+	if in.IsSet("pause-at") && !in.Failed("pause-at") {
+		n.PauseAt = awsecstypes.DeploymentLifecycleHookStage(upperSnake(in.String("pause-at")))
+		if services > 1 {
+			in.Problem("pause-at", "one service (the step returns with that service's deployment paused)", fmt.Sprintf("%d services", services))
+		}
+		if !in.Bool("wait") {
+			in.Problem("pause-at", "wait: true (the step waits until ECS pauses there)", "wait false")
+		}
+	}
+	if n.PauseAt != "" || (in.String("pause-timeout-action") != "rollback" && !in.Failed("pause-at")) {
+		n.PauseTimeoutAction = awsecstypes.DeploymentLifecycleHookAction(upperSnake(in.String("pause-timeout-action")))
+	}
+	if d := duration("pause-timeout"); d != nil {
+		n.PauseTimeout = *d
+	}
+	if in.IsSet("test-listener-rule") || in.IsSet("production-listener-rule") || in.IsSet("alternate-target-group") || in.IsSet("load-balancer-role") {
+		n.LoadBalancer = &ecs.LoadBalancerConfig{
+			TestListenerRule: in.String("test-listener-rule"), ProductionListenerRule: in.String("production-listener-rule"),
+			AlternateTargetGroup: in.String("alternate-target-group"), Role: in.String("load-balancer-role"),
+		}
+	}
+	in.Add(inputNames(n.Validate(), deployECSNativeInputs))
+	checkECSBakeTime(in, n)
+	return n
+}
+
+// checkECSBakeTime refuses an ECS bake time given with the deploy that
+// alone reaches input timeout: the bake time is part of ECS's deployment,
+// so the run would time out (and stop the deployment) every time. With
+// pause-at the step returns before the bake; the decision step's timeout
+// is the one that must cover it.
+func checkECSBakeTime(in *action.Values, n ecs.Native) {
+	if n.BakeTime == nil || n.PauseAt != "" || !in.Bool("wait") || in.Failed("timeout") {
+		return
+	}
+	bake, what := *n.BakeTime, "ecs-bake-time "+n.BakeTime.String()
+	if n.CanaryBakeTime != nil {
+		bake += *n.CanaryBakeTime
+		what += " + canary-bake-time " + n.CanaryBakeTime.String()
+	}
+	if timeout := in.Duration("timeout"); bake >= timeout {
+		in.Add(fmt.Errorf("inputs %q and %q: expected a timeout longer than ECS's bake time, which is part of the deployment (or pause-at, whose decision step waits for it), found %s and timeout %s",
+			"ecs-bake-time", "timeout", what, timeout))
+	}
+}
+
+// planDecision reads the gate's second step: nothing but the paused
+// service deployment and what to do with it.
+func planDecision(in *action.Values, p ecs.Plan) ecs.Plan {
+	dec := &ecs.Decision{
+		ServiceDeployment: in.String("service-deployment-arn"), HookID: in.String("hook-id"),
+		Action: awsecstypes.DeploymentLifecycleHookAction(upperSnake(in.String("decision"))),
+	}
+	if !in.IsSet("service-deployment-arn") {
+		in.Problem("service-deployment-arn", "the paused service deployment (output service-deployment-arn of the step that paused), with decision", "none")
+	} else if err := dec.Validate(); err != nil {
+		in.Add(inputNames(err, deployECSNativeInputs))
+	} else {
+		cluster, service, _ := ecs.ServiceDeploymentService(dec.ServiceDeployment)
+		if c := p.Cluster; c != cluster && !strings.HasSuffix(c, ":cluster/"+cluster) {
+			in.Problem("service-deployment-arn", fmt.Sprintf("a service deployment of cluster %s (input cluster)", action.Quote(c)), fmt.Sprintf("one of cluster %s", action.Quote(cluster)))
+		}
+		if len(p.Services) > 0 && (len(p.Services) != 1 || p.Services[0] != service) {
+			in.Problem("service", fmt.Sprintf("nothing, or the service of service-deployment-arn (%s), with decision", service), strings.Join(p.Services, ", "))
+		}
+		p.Services = []string{service}
+	}
+	// Inputs with defaults (traffic-steps, bake-time, max-failed-tasks)
+	// are left alone unless they differ: a runner passes the defaults.
+	deployOnly := []string{"task-definition", "images", "environment", "secrets", "desired-count",
+		"run-task-command", "run-task-container", "blue-service", "green-service",
+		"listener-arn", "blue-target-group", "green-target-group", "alarms",
+		"codedeploy-application", "codedeploy-deployment-group", "codedeploy-container", "codedeploy-container-port"}
+	for _, name := range append(append(deployOnly, nativeInputs...), givenDefaulted(in)...) {
+		if in.IsSet(name) {
+			in.Problem(name, "nothing with decision (the deployment is under way; the decision step only continues or rolls it back)", "decision "+in.String("decision"))
+		}
+	}
+	p.Decision = dec
 	return p
 }
 
@@ -192,6 +398,10 @@ func runDeployECS(ctx context.Context, rt *action.Runtime, b Build) error {
 	ctx, cfg, log := run.ctx, run.cfg, rt.Logger()
 	client := awsecs.NewFromConfig(cfg)
 	env := ecs.Env{Registry: taskdef.NewRegistrar(client, log), Phase: rt.Group}
+	if plan.Native.PauseAt != "" {
+		elbClient := elb.NewFromConfig(cfg)
+		env.TestURL = func(ctx context.Context, rule string) (string, error) { return traffic.RuleURL(ctx, elbClient, rule) }
+	}
 	switch plan.Strategy {
 	case ecs.BlueGreenWeights:
 		env.Switch = traffic.New(elb.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg, awsauth.CloudWatchQuery), traffic.Config{Logger: log})
@@ -221,13 +431,15 @@ var deployECSTrafficInputs = map[traffic.Field]string{
 // err, and the job summary. It returns err, naming the inputs at fault or
 // input timeout when the run's deadline ended it.
 func reportDeploy(ctx context.Context, rt *action.Runtime, plan ecs.Plan, rep ecs.Report, err error, timeout time.Duration) error {
-	err = inputNames(err, deployECSTrafficInputs)
+	err = inputNames(inputNames(err, deployECSTrafficInputs), deployECSNativeInputs)
 	var target *ecs.CodeDeployTargetError
 	if len(rep.Outcomes) == 0 {
 		// Stopped before any service changed.
 		switch {
 		case errors.Is(err, taskdef.ErrUnknownContainer):
 			return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "images", "environment" and "secrets": %w`, err))
+		case errors.Is(err, ecs.ErrNoLoadBalancer):
+			return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "test-listener-rule", "production-listener-rule", "alternate-target-group" and "load-balancer-role": %w`, err))
 		case errors.Is(err, traffic.ErrForwardMismatch):
 			return action.Usage(rt.Spec().Name, fmt.Errorf(`inputs "blue-target-group" and "green-target-group": %w`, err))
 		case errors.As(err, &target):
@@ -246,15 +458,19 @@ func reportDeploy(ctx context.Context, rt *action.Runtime, plan ecs.Plan, rep ec
 		[2]string{"previous-task-definition-arn", first.Previous},
 		[2]string{"status", string(first.Status)},
 		[2]string{"deployment-id", first.DeploymentID},
+		[2]string{"service-deployment-arn", first.ServiceDeployment},
+		[2]string{"hook-id", pausedHookID(first)},
+		[2]string{"test-url", first.TestURL},
 	); serr != nil {
 		return errors.Join(err, serr)
 	}
+	logTimelines(rt, rep.Outcomes)
 	summary := codeDeploySummary(rep.CodeDeploy, first)
 	if plan.Strategy != ecs.CodeDeploy {
 		if err != nil {
 			reportFailures(rt, rep.Outcomes)
 		}
-		summary = deploySummary(rep.Rendered, rep.Outcomes)
+		summary = deploySummary(rep.Rendered, rep.Outcomes) + nativeSummary(rep.Outcomes)
 	}
 	if serr := rt.Summary(summary); serr != nil {
 		return errors.Join(err, serr)
@@ -292,6 +508,17 @@ func dryRunDeploy(rt *action.Runtime, renders []ecs.Rendered) error {
 		} else {
 			fmt.Fprintf(rt.Log(), "== service %s: diff against %s (what it runs)\n%s\n", r.Service, r.Current, diff)
 			fmt.Fprintf(&b, "\nDiff against what it runs:\n\n```diff\n%s\n```\n", diff)
+		}
+		if len(r.ConfigChanges) > 0 {
+			fmt.Fprintf(rt.Log(), "== service %s: deployment configuration changes (strategy then %s)\n", r.Service, r.Strategy)
+			fmt.Fprintf(&b, "\nDeployment configuration changes (strategy then %s):\n\n", r.Strategy)
+			for _, c := range r.ConfigChanges {
+				fmt.Fprintf(rt.Log(), "  %s\n", c)
+				fmt.Fprintf(&b, "- %s\n", c)
+			}
+		} else if r.Strategy != "" && r.Strategy != awsecstypes.DeploymentStrategyRolling {
+			fmt.Fprintf(rt.Log(), "== service %s: deployment configuration unchanged (strategy %s: ferry follows ECS's service deployment)\n", r.Service, r.Strategy)
+			fmt.Fprintf(&b, "\nDeployment configuration unchanged (strategy %s: ferry follows ECS's service deployment).\n", r.Strategy)
 		}
 	}
 	return rt.Summary(b.String())
@@ -347,6 +574,77 @@ func deploySummary(renders []ecs.Rendered, outcomes []ecs.Outcome) string {
 			b.WriteString("\nService events:\n\n")
 			for _, e := range o.Events {
 				fmt.Fprintf(&b, "- %s %s\n", aws.ToTime(e.CreatedAt).UTC().Format(time.RFC3339), aws.ToString(e.Message))
+			}
+		}
+	}
+	return b.String()
+}
+
+func pausedHookID(o ecs.Outcome) string {
+	if o.Paused == nil {
+		return ""
+	}
+	return o.Paused.ID
+}
+
+// logTimelines puts the stages of each followed service deployment in the
+// log.
+func logTimelines(rt *action.Runtime, outcomes []ecs.Outcome) {
+	for _, o := range outcomes {
+		if len(o.Timeline) == 0 {
+			continue
+		}
+		fmt.Fprintf(rt.Log(), "Service deployment %s of %s (%s):\n", o.ServiceDeployment, o.Service, strategyName(o.Strategy))
+		for _, s := range o.Timeline {
+			fmt.Fprintf(rt.Log(), "  %-30s %s  %s\n", s.Stage, s.Started.UTC().Format(time.RFC3339), spanDuration(s))
+		}
+	}
+}
+
+func strategyName(s awsecstypes.DeploymentStrategy) string {
+	if s == "" {
+		return "ECS strategy ROLLING"
+	}
+	return "ECS strategy " + string(s)
+}
+
+func spanDuration(s ecs.StageSpan) string {
+	if s.Duration == 0 {
+		return "(still there)"
+	}
+	return s.Duration.Round(time.Second).String()
+}
+
+// nativeSummary is the part of the job summary about ECS's own
+// deployments: the configuration changed, the stage timeline, and, when
+// paused, how to go on.
+func nativeSummary(outcomes []ecs.Outcome) string {
+	var b strings.Builder
+	for _, o := range outcomes {
+		if o.ServiceDeployment == "" && len(o.ConfigChanges) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n#### %s: %s\n", o.Service, strategyName(o.Strategy))
+		if o.ServiceDeployment != "" {
+			fmt.Fprintf(&b, "\nService deployment `%s`.\n", o.ServiceDeployment)
+		}
+		if len(o.ConfigChanges) > 0 {
+			b.WriteString("\nDeployment configuration changed:\n\n")
+			for _, c := range o.ConfigChanges {
+				fmt.Fprintf(&b, "- %s\n", c)
+			}
+		}
+		if len(o.Timeline) > 0 {
+			b.WriteString("\n| Stage | Started | Duration |\n|---|---|---|\n")
+			for _, s := range o.Timeline {
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Stage, s.Started.UTC().Format(time.RFC3339), spanDuration(s))
+			}
+		}
+		if h := o.Paused; h != nil {
+			fmt.Fprintf(&b, "\n**Paused at %s** (hook `%s`). Unless a step with `decision: continue` or `decision: rollback` and this `service-deployment-arn` acts first, ECS takes action %s at %s.\n",
+				h.Stage, h.ID, h.TimeoutAction, h.ExpiresAt.UTC().Format(time.RFC3339))
+			if o.TestURL != "" {
+				fmt.Fprintf(&b, "\nThe new revision takes test traffic at %s.\n", o.TestURL)
 			}
 		}
 	}

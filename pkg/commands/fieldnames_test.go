@@ -10,6 +10,7 @@ import (
 	"github.com/ferry-ci/ferry/pkg/awsauth"
 	"github.com/ferry-ci/ferry/pkg/cdn"
 	ferryecr "github.com/ferry-ci/ferry/pkg/ecr"
+	"github.com/ferry-ci/ferry/pkg/ecs"
 	"github.com/ferry-ci/ferry/pkg/s3sync"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
@@ -83,6 +84,10 @@ func TestInputTables(t *testing.T) {
 	t.Run("deploy-ecs", func(t *testing.T) {
 		t.Parallel()
 		checkInputTable(t, nil, deployECSTrafficInputs, deployECS().Spec.Inputs) // only some of traffic's fields are inputs
+	})
+	t.Run("deploy-ecs native", func(t *testing.T) {
+		t.Parallel()
+		checkInputTable(t, ecs.Fields(), deployECSNativeInputs, deployECS().Spec.Inputs)
 	})
 	t.Run("sync-s3-cloudfront cdn", func(t *testing.T) {
 		t.Parallel()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/ecsdeploytest"
 	"github.com/ferry-ci/ferry/internal/elbtest"
 	"github.com/ferry-ci/ferry/internal/faultproxy"
 	"github.com/ferry-ci/ferry/pkg/traffic"
@@ -151,6 +152,7 @@ func sigtermScenarios() []scenario {
 	return []scenario{
 		{name: "during blob upload", action: "build-push-ecr", registry: true, setup: pushSIGTERM},
 		{name: "while waiting for the rollouts", action: "deploy-ecs", setup: deploySIGTERM},
+		{name: "while following ECS's service deployment", action: "deploy-ecs", native: &ecsdeploytest.Options{}, setup: deployNativeSIGTERM},
 		{name: "while baking between steps", action: "redirect-traffic", setup: trafficSIGTERM},
 		{name: "with uploads in flight", action: "sync-s3-cloudfront", setup: syncSIGTERM},
 	}
@@ -265,6 +267,34 @@ func deploySIGTERM(t *testing.T, w *world) run {
 				if !strings.Contains(res.Stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
 				}
+			}
+		},
+	}
+}
+
+// deployNativeSIGTERM: signalled while following a BLUE_GREEN service
+// deployment (at its first DescribeServiceDeployments). Nothing is stopped:
+// the deployment goes on in ECS, which rolls back by itself on its alarms.
+func deployNativeSIGTERM(t *testing.T, w *world) run {
+	f := newECSFixture(t, w.moto)
+	lb := elbtest.New(t, w.moto)
+	nativeService(t, f, lb, w.ext, "bg", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":600}`)
+	rv := newRendezvous()
+	return run{
+		with:   map[string]string{"cluster": f.cluster, "service": "bg", "images": deployImage, "timeout": "2m"},
+		script: rv.script(func(c faultproxy.Call, _ int) bool { return c.Name() == "ecs:DescribeServiceDeployments" }),
+		start:  rv.sigterm(t),
+		code:   130,
+		check: func(t *testing.T, res actiontest.Result) {
+			if n, m := w.ext.Calls("StopServiceDeployment"), w.ext.Calls("UpdateService"); n != 0 || m != 1 {
+				t.Errorf("want no StopServiceDeployment and the 1 UpdateService, have %d and %d", n, m)
+			}
+			if st := w.ext.Status(res.Outputs["service-deployment-arn"]); st != "IN_PROGRESS" {
+				t.Errorf("service deployment: want it left IN_PROGRESS, have %q", st)
+			}
+			wantOutputs(t, res, map[string]string{"status": "failed"})
+			if !strings.Contains(res.Stderr, "not rolled back: cancelled") {
+				t.Errorf("stderr lacks the cancellation:\n%s", res.Stderr)
 			}
 		},
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ferry-ci/ferry/internal/actiontest"
+	"github.com/ferry-ci/ferry/internal/ecsdeploytest"
 	"github.com/ferry-ci/ferry/internal/elbtest"
 	"github.com/ferry-ci/ferry/internal/faultproxy"
 	"github.com/ferry-ci/ferry/internal/moto"
@@ -79,6 +80,9 @@ type world struct {
 	// registry-endpoint. Both nil unless the scenario asks.
 	reg  *registrytest.Server
 	regp *faultproxy.Proxy
+	// ext stands in for ECS's service deployments between the proxy and
+	// moto, when the scenario asks (native).
+	ext *ecsdeploytest.Server
 }
 
 // regHost is the registry as the action sees it: the proxy's host:port.
@@ -106,8 +110,11 @@ type scenario struct {
 	// MOTO_ECS_SERVICE_RUNNING=1); nil runs on the shared one.
 	motoEnv  []string
 	registry bool // a registry behind its own proxy
-	chaos    bool // TestChaos runs it under random faults too
-	leaks    bool // TestSecretLeaks runs it with static keys (a failing run)
+	// native puts ECS's service deployments (ecsdeploytest) between the
+	// proxy and moto, with these options.
+	native *ecsdeploytest.Options
+	chaos  bool // TestChaos runs it under random faults too
+	leaks  bool // TestSecretLeaks runs it with static keys (a failing run)
 	// setup builds the fixture in w (directly, not through the proxies)
 	// and says how to run and what must come out.
 	setup func(t *testing.T, w *world) run
@@ -137,7 +144,12 @@ func newWorld(t *testing.T, s scenario) *world {
 	} else {
 		w.moto = moto.ForTest(t)
 	}
-	w.aws = faultproxy.New(t, w.moto, faultproxy.Options{})
+	upstream := w.moto
+	if s.native != nil {
+		w.ext = ecsdeploytest.New(t, w.moto, *s.native)
+		upstream = w.ext.URL
+	}
+	w.aws = faultproxy.New(t, upstream, faultproxy.Options{})
 	if s.registry {
 		w.reg = registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
 		w.regp = faultproxy.New(t, w.reg.URL, faultproxy.Options{})
@@ -359,6 +371,75 @@ func deployScenarios() []scenario {
 		{name: "one-off task refused", action: "deploy-ecs", leaks: true, setup: deployRunTaskRefused},
 		{name: "blue/green with alarms", action: "deploy-ecs", motoEnv: []string{"MOTO_ECS_SERVICE_RUNNING=1"}, setup: deployBlueGreen},
 		{name: "CodeDeploy", action: "deploy-ecs", setup: deployCodeDeploy},
+		{name: "ECS blue/green paused at the gate", action: "deploy-ecs", chaos: true, native: &ecsdeploytest.Options{Unnamed: true}, setup: deployGate},
+		{name: "ECS blue/green gate continued", action: "deploy-ecs", native: &ecsdeploytest.Options{}, setup: deployDecision},
+		{name: "ECS blue/green bake past the timeout: stopped with ECS's rollback", action: "deploy-ecs", native: &ecsdeploytest.Options{}, setup: deployNativeTimeout},
+	}
+}
+
+// deployGate: a service on ECS's BLUE_GREEN pauses after the test traffic
+// shift; the update's answer names no service deployment, so ferry lists
+// them; the test URL comes from the test listener rule.
+func deployGate(t *testing.T, w *world) run {
+	f := newECSFixture(t, w.moto)
+	lb := elbtest.New(t, w.moto)
+	nativeService(t, f, lb, w.ext, "gate", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":1}`)
+	return run{
+		with: map[string]string{"cluster": f.cluster, "service": "gate", "images": deployImage, "pause-at": "post-test-traffic-shift",
+			"test-listener-rule": lb.Rule, "timeout": "2m"},
+		check: func(t *testing.T, res actiontest.Result) {
+			wantOutputs(t, res, map[string]string{"status": "paused"})
+			if res.Outputs["hook-id"] == "" || !strings.Contains(res.Outputs["test-url"], "/api/") {
+				t.Errorf("outputs: want a hook id and a test URL, have %v", res.Outputs)
+			}
+			if !w.ext.Awaiting(res.Outputs["service-deployment-arn"]) {
+				t.Errorf("service deployment %q does not wait at its hook", res.Outputs["service-deployment-arn"])
+			}
+		},
+	}
+}
+
+// deployDecision: a deployment paused at its PAUSE hook is continued and
+// followed to SUCCESSFUL.
+func deployDecision(t *testing.T, w *world) run {
+	f := newECSFixture(t, w.moto)
+	lb := elbtest.New(t, w.moto)
+	nativeService(t, f, lb, w.ext, "gate", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":1,"lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["POST_SCALE_UP"]}]}`)
+	arn := w.ext.Start(f.cluster, "gate")
+	for deadline := time.Now().Add(10 * time.Second); !w.ext.Awaiting(arn); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("service deployment %s never paused", arn)
+		}
+	}
+	return run{
+		with: map[string]string{"cluster": f.cluster, "decision": "continue", "service-deployment-arn": arn, "timeout": "2m"},
+		check: func(t *testing.T, res actiontest.Result) {
+			wantOutputs(t, res, map[string]string{"status": "deployed", "service-deployment-arn": arn})
+			if st := w.ext.Status(arn); st != "SUCCESSFUL" {
+				t.Errorf("service deployment: want SUCCESSFUL, have %s", st)
+			}
+		},
+	}
+}
+
+// deployNativeTimeout: the bake time outlasts the timeout; ferry stops the
+// deployment with ECS's rollback, once, and updates nothing back.
+func deployNativeTimeout(t *testing.T, w *world) run {
+	f := newECSFixture(t, w.moto)
+	lb := elbtest.New(t, w.moto)
+	nativeService(t, f, lb, w.ext, "bg", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":600}`)
+	return run{
+		with: map[string]string{"cluster": f.cluster, "service": "bg", "images": deployImage, "timeout": "4s"},
+		code: 1,
+		check: func(t *testing.T, res actiontest.Result) {
+			wantOutputs(t, res, map[string]string{"status": "rolled-back"})
+			if n, m := w.ext.Calls("StopServiceDeployment"), w.ext.Calls("UpdateService"); n != 1 || m != 1 {
+				t.Errorf("want 1 StopServiceDeployment and 1 UpdateService (the deploy's), have %d and %d", n, m)
+			}
+			if st := w.ext.Status(res.Outputs["service-deployment-arn"]); st != "ROLLBACK_SUCCESSFUL" {
+				t.Errorf("service deployment: want ROLLBACK_SUCCESSFUL, have %s", st)
+			}
+		},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,4 +69,43 @@ func TestSyncSummaryGolden(t *testing.T) {
 	runErr := errors.New(`1 of 109 writes failed: uploading "dist/index.html" to s3://www-example/prod/index.html: AccessDenied`)
 	have := syncSummary(si, "s3://www-example/prod/", res, paths, "I2J0I21PCUYOIK", runErr)
 	golden.Check(t, filepath.Join("testdata", "sync-failure-summary.md"), []byte(have))
+}
+
+// TestNativeSummaryGolden renders the job summaries of a deploy to a
+// service on ECS's BLUE_GREEN: one paused at the gate after its
+// configuration changed, and one whose alarm fired in the bake time (ECS
+// rolled back), with the stage timelines.
+func TestNativeSummaryGolden(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	td := func(rev int) string {
+		return fmt.Sprintf("arn:aws:ecs:eu-west-1:123456789012:task-definition/web:%d", rev)
+	}
+	sd := "arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/web/Ezx1"
+	span := func(stage string, at, d time.Duration) ecs.StageSpan {
+		return ecs.StageSpan{Stage: stage, Started: start.Add(at), Duration: d}
+	}
+	renders := []ecs.Rendered{{Service: "web", TaskDefinition: &awsecs.RegisterTaskDefinitionInput{ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("app/web@sha256:ab12")}}}}}
+	paused := ecs.Outcome{Service: "web", Previous: td(41), Deployed: td(42), Status: ecs.StatusPaused, Started: start, Finished: start.Add(2*time.Minute + 7*time.Second),
+		Strategy: types.DeploymentStrategyBlueGreen, ServiceDeployment: sd,
+		ConfigChanges: []string{"strategy: ROLLING → BLUE_GREEN", "bakeTimeInMinutes: (unset) → 60",
+			"lifecycleHooks: + PAUSE at POST_TEST_TRAFFIC_SHIFT (after 120 minutes ECS takes action ROLLBACK)"},
+		Timeline: []ecs.StageSpan{span("PRE_SCALE_UP", 2*time.Second, 5*time.Second), span("SCALE_UP", 7*time.Second, 65*time.Second),
+			span("POST_SCALE_UP", 72*time.Second, 10*time.Second), span("TEST_TRAFFIC_SHIFT", 82*time.Second, 40*time.Second),
+			span("POST_TEST_TRAFFIC_SHIFT", 122*time.Second, 0)},
+		Paused:  &ecs.PausedHook{ID: "ecs-pause-e7tK9G", Stage: "POST_TEST_TRAFFIC_SHIFT", ExpiresAt: start.Add(122*time.Second + 2*time.Hour), TimeoutAction: "ROLLBACK"},
+		TestURL: "http://prod-alb-123.eu-west-1.elb.amazonaws.com:8080/",
+	}
+	rolledBack := ecs.Outcome{Service: "web", Previous: td(41), Deployed: td(42), Status: ecs.StatusRolledBack, Started: start, Finished: start.Add(34 * time.Minute),
+		Strategy: types.DeploymentStrategyBlueGreen, ServiceDeployment: sd,
+		Err: fmt.Errorf(`service "web" in cluster "prod": %w: %w by ECS: service deployment %q ended ROLLBACK_SUCCESSFUL: CloudWatch alarm web-5xx fired`, ecs.ErrDeploymentFailed, ecs.ErrRolledBack, sd),
+		Timeline: []ecs.StageSpan{span("POST_TEST_TRAFFIC_SHIFT", 0, 7*time.Second), span("PRODUCTION_TRAFFIC_SHIFT", 7*time.Second, 60*time.Second),
+			span("POST_PRODUCTION_TRAFFIC_SHIFT", 67*time.Second, 5*time.Second), span("BAKE_TIME", 72*time.Second, 30*time.Minute),
+			span("ROLLBACK_IN_PROGRESS", 30*time.Minute+72*time.Second, 150*time.Second)},
+	}
+	var have strings.Builder
+	for _, o := range []ecs.Outcome{paused, rolledBack} {
+		have.WriteString(deploySummary(renders, []ecs.Outcome{o}) + nativeSummary([]ecs.Outcome{o}) + "\n---\n\n")
+	}
+	golden.Check(t, filepath.Join("testdata", "deploy-native-summary.md"), []byte(have.String()))
 }

@@ -85,15 +85,19 @@ func parsePerms(n yaml.Node) (p perms, set bool, err error) {
 var defaultGrant = perms{"contents": 1, "packages": 1}
 
 type ruleJob struct {
-	Uses        string    `yaml:"uses"`
-	Permissions yaml.Node `yaml:"permissions"`
-	Secrets     yaml.Node `yaml:"secrets"`
-	Steps       []struct {
-		Name            string         `yaml:"name"`
-		Uses            string         `yaml:"uses"`
-		With            map[string]any `yaml:"with"`
-		ContinueOnError any            `yaml:"continue-on-error"`
-	} `yaml:"steps"`
+	Uses        string     `yaml:"uses"`
+	Permissions yaml.Node  `yaml:"permissions"`
+	Secrets     yaml.Node  `yaml:"secrets"`
+	Steps       []ruleStep `yaml:"steps"`
+}
+
+type ruleStep struct {
+	ID              string         `yaml:"id"`
+	Name            string         `yaml:"name"`
+	If              string         `yaml:"if"`
+	Uses            string         `yaml:"uses"`
+	With            map[string]any `yaml:"with"`
+	ContinueOnError any            `yaml:"continue-on-error"`
 }
 
 type ruleWorkflow struct {
@@ -396,8 +400,52 @@ func checkFlowSteps(ws map[string]*ruleWorkflow) []string {
 					if _, ok := step.With["tags"]; !ok {
 						out = append(out, where+": a push with the default tags (the branch tag moves)")
 					}
+				case "deploy-ecs":
+					if _, ok := step.With["pause-at"]; ok {
+						out = append(out, checkGate(where, step, ws[path].Jobs[name].Steps[i+1:])...)
+					}
 				}
 			}
+		}
+	}
+	return out
+}
+
+// checkGate: a deploy-ecs step that may pause (pause-at) is followed by a
+// step that continues the paused deployment only when the tests between
+// passed, and by one that rolls it back whatever else happened (always(),
+// so a failed or cancelled test still ends the deployment), each naming
+// the paused deployment and bounded by a timeout. Without them a paused
+// deployment waits for ECS's hook timeout.
+func checkGate(where string, deploy ruleStep, later []ruleStep) []string {
+	if deploy.ID == "" {
+		return []string{where + ": a deploy that may pause has no id: the decision steps cannot read its outputs"}
+	}
+	paused := "steps." + deploy.ID + ".outputs.status == 'paused'"
+	arn := "${{ steps." + deploy.ID + ".outputs.service-deployment-arn }}"
+	var out []string
+	for _, want := range []struct{ decision, ifHas, missing string }{
+		{"continue", ".outcome == 'success'", "continues it when the tests passed"},
+		{"rollback", "always()", "rolls it back whatever happened (if: always() && …)"},
+	} {
+		found := false
+		for _, s := range later {
+			if m := ownAction.FindStringSubmatch(s.Uses); m == nil || m[1] != "deploy-ecs" || fmt.Sprint(s.With["decision"]) != want.decision {
+				continue
+			}
+			found = true
+			if !strings.Contains(s.If, paused) || !strings.Contains(s.If, want.ifHas) {
+				out = append(out, fmt.Sprintf("%s: the %s step (%s) runs on if: %q, want %q and %q in it", where, want.decision, s.Name, s.If, paused, want.ifHas))
+			}
+			if fmt.Sprint(s.With["service-deployment-arn"]) != arn {
+				out = append(out, fmt.Sprintf("%s: the %s step (%s) does not pass %s", where, want.decision, s.Name, arn))
+			}
+			if _, ok := s.With["timeout"]; !ok {
+				out = append(out, fmt.Sprintf("%s: the %s step (%s) has no timeout (it waits through the bake time)", where, want.decision, s.Name))
+			}
+		}
+		if !found {
+			out = append(out, where+": a deploy that may pause has no later step that "+want.missing)
 		}
 	}
 	return out
@@ -420,5 +468,45 @@ func TestWorkflowFlowSteps(t *testing.T) {
 	}
 	if !slices.Equal(have, want) {
 		t.Errorf("fixture github-flow-v1: want\n%s\nhave\n%s", strings.Join(want, "\n"), strings.Join(have, "\n"))
+	}
+
+	// A gate whose rollback only runs on success, and whose continue step
+	// is missing: both caught.
+	dir := t.TempDir()
+	flow := `on:
+  workflow_call:
+jobs:
+  deploy:
+    runs-on: x
+    steps:
+      - id: deploy
+        uses: ferry-ci/ferry/actions/deploy-ecs@v1
+        with:
+          pause-at: post-test-traffic-shift
+      - id: test
+        run: make smoke
+      - name: Roll back
+        if: steps.deploy.outputs.status == 'paused' && steps.test.outcome != 'success'
+        uses: ferry-ci/ferry/actions/deploy-ecs@v1
+        with:
+          decision: rollback
+          service-deployment-arn: ${{ steps.deploy.outputs.arn }}
+`
+	if err := os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", "gate.yml"), []byte(flow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	have = checkFlowSteps(loadRuleWorkflows(t, dir))
+	where := ".github/workflows/gate.yml: job deploy step 1 ()"
+	want = []string{
+		where + ": a deploy that may pause has no later step that continues it when the tests passed",
+		where + `: the rollback step (Roll back) runs on if: "steps.deploy.outputs.status == 'paused' && steps.test.outcome != 'success'", want "steps.deploy.outputs.status == 'paused'" and "always()" in it`,
+		where + ": the rollback step (Roll back) does not pass ${{ steps.deploy.outputs.service-deployment-arn }}",
+		where + ": the rollback step (Roll back) has no timeout (it waits through the bake time)",
+	}
+	if !slices.Equal(have, want) {
+		t.Errorf("gate fixture: want\n%s\nhave\n%s", strings.Join(want, "\n"), strings.Join(have, "\n"))
 	}
 }

@@ -74,15 +74,27 @@ type BlueGreenOutcome struct {
 	TrafficRestored bool
 }
 
-// DeployBlueGreen rolls p.Idle to taskDefinition and waits for it (failing
-// fast as [Deployer.Deploy] does), then walks the traffic to it with sw,
-// each step gated on target health and alarms. The live service is never
-// touched. On any failure the traffic ends where it started and, with
-// o.Rollback, the idle service is rolled back to what it ran and waited
-// for: Status is then [StatusRolledBack], else [StatusFailed].
-//
-// desired and force apply to the idle service's update.
-func (d *Deployer) DeployBlueGreen(ctx context.Context, sw Switch, bg BlueGreen, p BlueGreenPlan, taskDefinition string, desired *int32, force bool, o Options) (BlueGreenOutcome, error) {
+// BlueGreenRequest is one blue/green deploy of a pair.
+type BlueGreenRequest struct {
+	Pair BlueGreen
+	// Plan is where the deploy goes ([PlanBlueGreen]).
+	Plan BlueGreenPlan
+	// TaskDefinition is the ARN the idle service gets; DesiredCount and
+	// ForceNewDeployment apply to its update.
+	TaskDefinition     string
+	DesiredCount       *int32
+	ForceNewDeployment bool
+	Options            Options
+}
+
+// DeployBlueGreen rolls r.Plan.Idle to r.TaskDefinition and waits for it
+// (failing fast as [Deployer.Deploy] does), then walks the traffic to it
+// with sw, each step gated on target health and alarms. The live service
+// is never touched. On any failure the traffic ends where it started and,
+// with r.Options.Rollback, the idle service is rolled back to what it ran
+// and waited for: Status is then [StatusRolledBack], else [StatusFailed].
+func (d *Deployer) DeployBlueGreen(ctx context.Context, sw Switch, r BlueGreenRequest) (BlueGreenOutcome, error) {
+	bg, p, taskDefinition, desired, force, o := r.Pair, r.Plan, r.TaskDefinition, r.DesiredCount, r.ForceNewDeployment, r.Options
 	o.Wait = true // traffic moves only to a finished rollout
 	idle := Service{Cluster: bg.Cluster, Name: p.Idle, TaskDefinition: taskDefinition, DesiredCount: desired, ForceNewDeployment: force}
 	outs, err := d.Deploy(ctx, []Service{idle}, o)

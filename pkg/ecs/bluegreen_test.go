@@ -205,7 +205,7 @@ func TestBlueGreen(t *testing.T) {
 			if plan.Idle != tc.wantIdle {
 				t.Fatalf("idle: want %q, have %q", tc.wantIdle, plan.Idle)
 			}
-			res, err := New(f, f.config()).DeployBlueGreen(ctx, sw, pair, plan, tdARN("app", 2), nil, false, Options{Rollback: tc.rollback})
+			res, err := New(f, f.config()).DeployBlueGreen(ctx, sw, BlueGreenRequest{Pair: pair, Plan: plan, TaskDefinition: tdARN("app", 2), Options: Options{Rollback: tc.rollback}})
 			if res.Status != tc.wantStatus {
 				t.Errorf("status: want %s, have %s (err %v)", tc.wantStatus, res.Status, err)
 			}

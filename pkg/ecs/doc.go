@@ -35,6 +35,34 @@
 // (one pre-existing deployment, the service's taskDefinition is the new
 // one, and the service is stable).
 //
+// # ECS's own deployments
+//
+// A service whose deploymentConfiguration.strategy is BLUE_GREEN, LINEAR or
+// CANARY (after the plan's [Native] is merged in: only the fields it sets
+// change, the rest is sent back as the service has it) is not followed
+// through its deployments array but through ECS's service deployment: the
+// ARN the UpdateService answer names in currentServiceDeployment (or, when
+// it names none, the newest PENDING or IN_PROGRESS one ListServiceDeployments
+// gives), polled with DescribeServiceDeployments PollMin after the update
+// and then every PollMax, never more than 60s/PollMax reads a minute across
+// a deploy, its rollback and a decision. Each new lifecycle stage is logged
+// and kept in [Outcome.Timeline]. SUCCESSFUL is [StatusDeployed]; ECS's
+// own rollback (ROLLBACK_SUCCESSFUL: an alarm, the circuit breaker) is
+// [StatusRolledBack] with [ErrRolledBack] and the service's events and
+// stopped tasks; ROLLBACK_FAILED and STOPPED are [StatusFailed]. The bake
+// time counts toward the context's deadline (a warning is logged when the
+// deadline comes first); when it passes with [Options.Rollback], the
+// deployment is stopped once with StopServiceDeployment(ROLLBACK) and that
+// rollback is waited for — never a second UpdateService.
+//
+// [Native.PauseAt] adds (or keeps) a PAUSE lifecycle hook at a stage and
+// makes the deploy return [StatusPaused] as soon as ECS waits there, with
+// the hook in [Outcome.Paused] and, through Env.TestURL, the URL of the
+// service's test listener rule. [Deployer.Decide] is the second step: it
+// continues or rolls back the paused deployment (ContinueServiceDeployment)
+// and follows it to its end. ECS's own hook timeout is the safety net when
+// nobody decides.
+//
 // [Deployer.RunTask] runs a one-off task, optionally in the network of a
 // service, waits with ECS's TasksStopped waiter and reports the exit code
 // of the essential container.

@@ -51,6 +51,11 @@ type api interface {
 	UpdateService(context.Context, *awsecs.UpdateServiceInput, ...func(*awsecs.Options)) (*awsecs.UpdateServiceOutput, error)
 	RunTask(context.Context, *awsecs.RunTaskInput, ...func(*awsecs.Options)) (*awsecs.RunTaskOutput, error)
 	DescribeTaskDefinition(context.Context, *awsecs.DescribeTaskDefinitionInput, ...func(*awsecs.Options)) (*awsecs.DescribeTaskDefinitionOutput, error)
+	// ECS's own deployments (strategies other than ROLLING).
+	ListServiceDeployments(context.Context, *awsecs.ListServiceDeploymentsInput, ...func(*awsecs.Options)) (*awsecs.ListServiceDeploymentsOutput, error)
+	DescribeServiceDeployments(context.Context, *awsecs.DescribeServiceDeploymentsInput, ...func(*awsecs.Options)) (*awsecs.DescribeServiceDeploymentsOutput, error)
+	StopServiceDeployment(context.Context, *awsecs.StopServiceDeploymentInput, ...func(*awsecs.Options)) (*awsecs.StopServiceDeploymentOutput, error)
+	ContinueServiceDeployment(context.Context, *awsecs.ContinueServiceDeploymentInput, ...func(*awsecs.Options)) (*awsecs.ContinueServiceDeploymentOutput, error)
 }
 
 var _ api = (*awsecs.Client)(nil)
@@ -134,6 +139,9 @@ type Service struct {
 	// ForceNewDeployment starts a new deployment even when the task
 	// definition is already in place.
 	ForceNewDeployment bool
+	// Native is what changes in the service's deploymentConfiguration;
+	// the zero Native changes nothing.
+	Native Native
 }
 
 func (s Service) String() string { return fmt.Sprintf("service %q in cluster %q", s.Name, s.Cluster) }
@@ -212,7 +220,22 @@ type Outcome struct {
 	Events []types.ServiceEvent
 	// Stopped are the stopped tasks of Deployed seen while waiting.
 	Stopped []TaskFailure
-	Err     error
+	// Strategy is the service's deployment strategy in effect for this
+	// deploy; ConfigChanges what the deploy changed in its
+	// deploymentConfiguration (one line each).
+	Strategy      types.DeploymentStrategy
+	ConfigChanges []string
+	// ServiceDeployment is the ARN of ECS's service deployment that was
+	// followed (strategies other than ROLLING), Timeline its stages.
+	ServiceDeployment string
+	Timeline          []StageSpan
+	// Paused is the PAUSE hook the deployment waits at (StatusPaused);
+	// TestListenerRule the service's test listener rule, TestURL where
+	// it answers (set by [Deployer.Run] through Env.TestURL).
+	Paused           *PausedHook
+	TestListenerRule string
+	TestURL          string
+	Err              error
 }
 
 // deploy is the state of one service in one Deploy.
@@ -225,6 +248,14 @@ type deploy struct {
 	prevDesired int32 // the service's desired count before the update
 	updated     bool  // UpdateService succeeded
 	failed      bool  // the rollout failed or timed out
+
+	// ECS's service deployment, when followed: its ARN, whether it ended
+	// (nothing left to stop), whether ECS ended it with its own rollback
+	// (or it failed for good), and its follower.
+	sd            string
+	sdDone        bool
+	ecsRolledBack bool
+	follow        *follower
 }
 
 // Deploy updates every service to its task definition, in parallel, and
@@ -245,6 +276,9 @@ func (d *Deployer) Deploy(ctx context.Context, services []Service, o Options) ([
 	var problems []error
 	seen := map[string]bool{}
 	for i, s := range services {
+		if s.Native.PauseAt != "" && len(services) > 1 {
+			problems = append(problems, fmt.Errorf("%s: a pause stage is for one service at a time, found %d services", s, len(services)))
+		}
 		if s.Cluster == "" || s.Name == "" || s.TaskDefinition == "" {
 			problems = append(problems, fmt.Errorf("service %d: cluster, name and task definition are required, found cluster %q name %q task definition %q", i+1, s.Cluster, s.Name, s.TaskDefinition))
 		}
@@ -339,13 +373,19 @@ func (dp *deploy) run(ctx, waitCtx context.Context) {
 	}
 	dp.out.Previous = aws.ToString(cur.TaskDefinition)
 	dp.prevDesired = cur.DesiredCount
+	a, err := s.Native.apply(cur)
+	if err != nil {
+		dp.fail(fmt.Errorf("%s: %w", s, err))
+		return
+	}
+	dp.out.Strategy, dp.out.ConfigChanges, dp.out.TestListenerRule = a.strategy(), a.changes, a.testListenerRule()
 	// Unchanged: the service runs our task definition and nothing else is
 	// asked. On AWS the service's task definition is its PRIMARY
 	// deployment's; moto leaves its single deployment naming the revision
 	// the service was created with, so one deployment is enough there.
 	if primary := primaryOf(cur); aws.ToString(cur.TaskDefinition) == s.TaskDefinition &&
 		(primary == nil || aws.ToString(primary.TaskDefinition) == s.TaskDefinition || len(cur.Deployments) == 1) &&
-		s.DesiredCount == nil && !s.ForceNewDeployment {
+		s.DesiredCount == nil && !s.ForceNewDeployment && len(a.changes) == 0 {
 		dp.out.Status = StatusUnchanged
 		if primary != nil {
 			dp.out.DeploymentID = aws.ToString(primary.Id)
@@ -356,19 +396,34 @@ func (dp *deploy) run(ctx, waitCtx context.Context) {
 	}
 
 	dp.out.Started = d.now()
-	up, err := d.api.UpdateService(ctx, &awsecs.UpdateServiceInput{
+	in := &awsecs.UpdateServiceInput{
 		Cluster:            aws.String(s.Cluster),
 		Service:            aws.String(s.Name),
 		TaskDefinition:     aws.String(s.TaskDefinition),
 		DesiredCount:       s.DesiredCount,
 		ForceNewDeployment: s.ForceNewDeployment,
-	})
+	}
+	if len(a.changes) > 0 {
+		// Only what was given changed; the rest is the service's own.
+		in.DeploymentConfiguration = a.config
+		if a.lbChanged {
+			in.LoadBalancers = a.loadBalancers
+		}
+		for _, c := range a.changes {
+			d.log.Info("deployment configuration", "service", s.Name, "cluster", s.Cluster, "change", c)
+		}
+	}
+	up, err := d.api.UpdateService(ctx, in)
 	if err != nil {
 		dp.fail(fmt.Errorf("updating %s to task definition %q: %w", s, s.TaskDefinition, err))
 		return
 	}
 	dp.updated = true
 	d.log.Info("service updated", "service", s.Name, "cluster", s.Cluster, "task_definition", s.TaskDefinition, "previous", dp.out.Previous)
+	if a.strategy() != types.DeploymentStrategyRolling {
+		dp.followNative(ctx, waitCtx, cur, up.Service, a)
+		return
+	}
 	w := newWatch(d, s, dp.out.Previous, s.TaskDefinition, dp.out.Started, cur, up.Service)
 	dp.out.DeploymentID = w.deployment
 	if !dp.o.Wait {
@@ -418,6 +473,15 @@ func (dp *deploy) rollback(ctx context.Context, culprit *deploy) {
 	why := dp.out.Err
 	if dp != culprit {
 		why = fmt.Errorf("%s failed", culprit.svc)
+	}
+	if dp.ecsRolledBack {
+		return // ECS ended the service deployment itself
+	}
+	if dp.sd != "" && !dp.sdDone {
+		// ECS's own deployment, still going: its instant rollback, never
+		// a second deployment.
+		dp.stopRollback(ctx, why)
+		return
 	}
 	if dp.out.Previous == "" {
 		dp.out.Status = StatusFailed

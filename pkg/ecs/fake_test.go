@@ -33,6 +33,13 @@ type behaviour struct {
 	// Crash: every tick one task of the revision stops, its container
 	// exiting 1.
 	Crash bool
+	// ECS's own deployments (fake_native_test.go): how long each stage
+	// without a length of its own lasts on the fake clock (0 means 1m),
+	// the stage at whose start ECS rolls back (an alarm fired), and how
+	// long a rollback takes (0 means 1m).
+	StageTime    time.Duration
+	FailAt       types.ServiceDeploymentLifecycleStage
+	RollbackTime time.Duration
 }
 
 // fakeECS models ECS rolling deployments as AWS shows them: UpdateService
@@ -66,6 +73,13 @@ type fakeECS struct {
 	realTime  bool
 	// listTasksCost is how far each ListTasks call moves the fake clock.
 	listTasksCost time.Duration
+	// sds are ECS's service deployments by ARN (fake_native_test.go);
+	// unnamed makes UpdateService's response leave
+	// currentServiceDeployment out, so the caller must list them.
+	sds     map[string]*fakeSD
+	unnamed bool
+	// updateInputs are the UpdateService inputs, in order.
+	updateInputs []*awsecs.UpdateServiceInput
 }
 
 type update struct {
@@ -98,6 +112,7 @@ func newFake(t testing.TB) *fakeECS {
 		noticed:    map[string]time.Time{},
 		finishedAt: map[string]time.Time{},
 		pollTimes:  map[string][]time.Time{},
+		sds:        map[string]*fakeSD{},
 	}
 }
 
@@ -311,6 +326,19 @@ func (f *fakeECS) UpdateService(_ context.Context, in *awsecs.UpdateServiceInput
 	}
 	td := aws.ToString(in.TaskDefinition)
 	f.updates = append(f.updates, update{Service: name, TaskDefinition: td, DesiredCount: in.DesiredCount, Force: in.ForceNewDeployment})
+	f.updateInputs = append(f.updateInputs, in)
+	if in.DeploymentConfiguration != nil {
+		if err := f.checkConfig(in.DeploymentConfiguration); err != nil {
+			return nil, err
+		}
+		s.svc.DeploymentConfiguration = in.DeploymentConfiguration
+	}
+	if in.LoadBalancers != nil {
+		s.svc.LoadBalancers = in.LoadBalancers
+	}
+	if c := s.svc.DeploymentConfiguration; c != nil && c.Strategy != "" && c.Strategy != types.DeploymentStrategyRolling {
+		return f.startServiceDeployment(s, td, in)
+	}
 	desired := s.svc.DesiredCount
 	if in.DesiredCount != nil {
 		desired = *in.DesiredCount

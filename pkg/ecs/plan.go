@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/ferry-ci/ferry/pkg/codedeploy"
 	"github.com/ferry-ci/ferry/pkg/taskdef"
@@ -48,6 +49,15 @@ type Plan struct {
 	ForceNewDeployment bool
 	// Options are the wait, rollback and fail-fast rules of the updates.
 	Options Options
+	// Native is what changes in each service's deploymentConfiguration
+	// (Rolling): ECS's own strategy, bake time, hooks. Services whose
+	// strategy is then not ROLLING are followed through ECS's service
+	// deployments.
+	Native Native
+	// Decision, when set, is the whole plan: continue or roll back a
+	// paused service deployment ([Deployer.Decide]); nothing is rendered
+	// or registered.
+	Decision *Decision
 	// OneOff, when set, runs once with the new revision before any
 	// service changes (Rolling and CodeDeploy); its Cluster,
 	// TaskDefinition and NetworkFrom are filled in by Run.
@@ -86,6 +96,9 @@ type Env struct {
 	Registry   Registry
 	Switch     Switch
 	CodeDeploy CodeDeployer
+	// TestURL, when set, gives the URL a test listener rule answers at;
+	// Run asks it for a deployment that paused.
+	TestURL func(ctx context.Context, listenerRule string) (string, error)
 	// Phase, when set, is called as each phase starts (e.g. "Register")
 	// and the function it returns as it ends; a CI runtime opens a log
 	// group.
@@ -112,6 +125,10 @@ type Rendered struct {
 	TaskDefinition *awsecs.RegisterTaskDefinitionInput
 	ARN            string
 	Reused         bool
+	// Strategy is the service's deployment strategy once the plan's
+	// Native is applied, ConfigChanges what that changes (one line each).
+	Strategy      types.DeploymentStrategy
+	ConfigChanges []string
 }
 
 // Diff is the unified diff from what the service runs to what was
@@ -151,6 +168,13 @@ func (e *CodeDeployTargetError) Unwrap() error { return e.Err }
 // the renders with Running filled in and changes nothing.
 func (d *Deployer) Run(ctx context.Context, p Plan, env Env) (Report, error) {
 	var rep Report
+	if p.Decision != nil {
+		end := env.phase("Decide: " + string(p.Decision.Action) + " " + p.Decision.ServiceDeployment)
+		out, err := d.Decide(ctx, *p.Decision, p.Options)
+		end()
+		rep.Outcomes = []Outcome{out}
+		return rep, err
+	}
 	services, title := p.Services, "Task definitions"
 	if p.Strategy == BlueGreenWeights {
 		side, err := PlanBlueGreen(ctx, env.Switch, p.BlueGreen)
@@ -218,18 +242,32 @@ func (d *Deployer) Run(ctx context.Context, p Plan, env Env) (Report, error) {
 		return d.runCodeDeploy(ctx, p, env, rep)
 	case BlueGreenWeights:
 		end = env.phase("Deploy " + rep.Side.Idle + " (no traffic), then move the traffic to it")
-		res, err := d.DeployBlueGreen(ctx, env.Switch, p.BlueGreen, rep.Side, rep.Rendered[0].ARN, p.DesiredCount, p.ForceNewDeployment, p.Options)
+		res, err := d.DeployBlueGreen(ctx, env.Switch, BlueGreenRequest{Pair: p.BlueGreen, Plan: rep.Side,
+			TaskDefinition: rep.Rendered[0].ARN, DesiredCount: p.DesiredCount, ForceNewDeployment: p.ForceNewDeployment, Options: p.Options})
 		end()
 		rep.Outcomes = []Outcome{res.Outcome}
 		return rep, err
 	}
 	updates := make([]Service, len(rep.Rendered))
 	for i, r := range rep.Rendered {
-		updates[i] = Service{Cluster: p.Cluster, Name: r.Service, TaskDefinition: r.ARN, DesiredCount: p.DesiredCount, ForceNewDeployment: p.ForceNewDeployment}
+		updates[i] = Service{Cluster: p.Cluster, Name: r.Service, TaskDefinition: r.ARN, DesiredCount: p.DesiredCount, ForceNewDeployment: p.ForceNewDeployment, Native: p.Native}
 	}
 	end = env.phase("Deploy " + strings.Join(p.Services, ", "))
 	rep.Outcomes, err = d.Deploy(ctx, updates, p.Options)
 	end()
+	for i := range rep.Outcomes {
+		o := &rep.Outcomes[i]
+		if o.Paused == nil || o.TestListenerRule == "" || env.TestURL == nil {
+			continue
+		}
+		url, uerr := env.TestURL(ctx, o.TestListenerRule)
+		if uerr != nil {
+			// The deployment is paused all the same; the URL is a help.
+			d.log.Warn("no test URL", "service", o.Service, "test_listener_rule", o.TestListenerRule, "error", uerr.Error())
+			continue
+		}
+		o.TestURL = url
+	}
 	return rep, err
 }
 
@@ -265,8 +303,10 @@ func (d *Deployer) render(ctx context.Context, reg Registry, p Plan, services []
 		return nil, fmt.Errorf("describing services %q in cluster %q: %w", services, p.Cluster, err)
 	}
 	current := map[string]string{}
-	for _, s := range out.Services {
+	described := map[string]*types.Service{}
+	for i, s := range out.Services {
 		current[aws.ToString(s.ServiceName)] = aws.ToString(s.TaskDefinition)
+		described[aws.ToString(s.ServiceName)] = &out.Services[i]
 	}
 	var missing []string
 	for _, name := range services {
@@ -297,6 +337,14 @@ func (d *Deployer) render(ctx context.Context, reg Registry, p Plan, services []
 	var errs []error
 	for _, name := range services {
 		r := Rendered{Service: name, Current: current[name]}
+		if p.Strategy == Rolling {
+			a, err := p.Native.apply(described[name])
+			if err != nil {
+				errs = append(errs, fmt.Errorf("service %q: %w", name, err))
+				continue
+			}
+			r.Strategy, r.ConfigChanges = a.strategy(), a.changes
+		}
 		base := shared
 		if base == nil {
 			if base, _, err = reg.Describe(ctx, r.Current); err != nil {

@@ -35,6 +35,10 @@
 // Options.MinHealthyTargets > 0) and one DescribeAlarms (when alarms are
 // given).
 //
+// [RuleURL] tells the URL a listener rule answers at (the scheme and port
+// of its listener, the DNS name of its load balancer, the fixed start of a
+// path pattern): the test URL of ECS's own blue/green deployments.
+//
 // AWS is reached through narrow, unexported interfaces that *Client of
 // github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2 and of
 // .../service/cloudwatch satisfy; [New] takes them.
