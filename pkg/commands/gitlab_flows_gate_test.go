@@ -76,6 +76,9 @@ func TestGitLabFlowGate(t *testing.T) {
 	gitlabCILocal(t)
 	image := ferryimagetest.GitLab(t).Job
 	endpoint := moto.StartForTest(t, moto.Options{Env: []string{"MOTO_ECS_SERVICE_RUNNING=1"}}).Endpoint
+	// A stand-in minute lasts 100ms: pause-timeout 48h gives the gate and
+	// decide jobs (containers on a busy machine) about 5 minutes before
+	// ECS's own timeout rolls the deployment back.
 	ext := ecsdeploytest.New(t, endpoint, ecsdeploytest.Options{})
 	reg := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
 	f := newECSFixture(t, endpoint)
@@ -101,7 +104,7 @@ include:
       registry-endpoint: `+reg.Host+`
       timeout: 90s
       gate-command: echo "gate-command sees TEST_URL=$TEST_URL on $CI_ENVIRONMENT_NAME" && test "$GATE_VERDICT" = pass
-      pause-timeout: 2h
+      pause-timeout: 48h
 
 image-build:
   stage: build

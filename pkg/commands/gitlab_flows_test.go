@@ -27,7 +27,7 @@ var gitlabFlows = []string{"github-flow.yml", "gitflow.yml"}
 // TestGitLabTemplatesAreGeneratedOrFlows: templates/ holds the generated
 // per-action components and the hand-written flows, nothing else; go
 // generate renders no flow (it would overwrite it); and both flows deploy
-// with the same job template.
+// with the same job template, and gate with the same gate and decide ones.
 func TestGitLabTemplatesAreGeneratedOrFlows(t *testing.T) {
 	t.Parallel()
 	root := actiontest.Root(t)
@@ -67,14 +67,18 @@ func TestGitLabTemplatesAreGeneratedOrFlows(t *testing.T) {
 		if err := dec.Decode(&jobs); err != nil {
 			t.Fatalf("templates/%s: jobs: %v", name, err)
 		}
-		key := ".ferry-" + strings.TrimSuffix(name, ".yml") + "-deploy"
-		if jobs[key] == nil {
-			t.Fatalf("templates/%s: no %s job template", name, key)
+		for _, part := range []string{"deploy", "gate", "decide"} {
+			key := ".ferry-" + strings.TrimSuffix(name, ".yml") + "-" + part
+			if jobs[key] == nil {
+				t.Fatalf("templates/%s: no %s job template", name, key)
+			}
+			deploy[name+" "+part] = jobs[key]
 		}
-		deploy[name] = jobs[key]
 	}
-	if a, b := deploy[gitlabFlows[0]], deploy[gitlabFlows[1]]; !jsonEqual(t, a, b) {
-		t.Errorf("the deploy job templates of %s and %s differ: keep them in step", gitlabFlows[0], gitlabFlows[1])
+	for _, part := range []string{"deploy", "gate", "decide"} {
+		if a, b := deploy[gitlabFlows[0]+" "+part], deploy[gitlabFlows[1]+" "+part]; !jsonEqual(t, a, b) {
+			t.Errorf("the %s job templates of %s and %s differ: keep them in step", part, gitlabFlows[0], gitlabFlows[1])
+		}
 	}
 }
 
@@ -423,6 +427,8 @@ func TestGitLabFlowsRejectBadInputs(t *testing.T) {
 		{"repository outside the regex", "github-flow", "      repository: App/Web\n      container: web\n", "`repository` input: `App/Web` does not match required regex"},
 		{"production-when outside the options", "github-flow", "      repository: app/web\n      container: web\n      production-when: always\n", "`production-when` input: `always` cannot be used because it is not in the list of allowed options"},
 		{"version outside the regex", "gitflow", "      repository: app/web\n      container: web\n      version: latest\n", "`version` input: `latest` does not match required regex"},
+		{"pause-at outside the options", "gitflow", "      repository: app/web\n      container: web\n      gate-command: ./smoke\n      pause-at: bake-time\n", "`pause-at` input: `bake-time` cannot be used because it is not in the list of allowed options"},
+		{"pause-timeout outside the regex", "github-flow", "      repository: app/web\n      container: web\n      gate-command: ./smoke\n      pause-timeout: 2 hours\n", "`pause-timeout` input: `2 hours` does not match required regex"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flow+" "+tt.name, func(t *testing.T) {
