@@ -56,18 +56,15 @@ func nativeBlueGreen(t *testing.T, s *stackEnv, ext *ecsdeploytest.Server) strin
 	}
 	ruleARN := aws.ToString(rule.Rules[0].RuleArn)
 	cluster, service := s.Outputs["ClusterName"], s.Outputs["GreenServiceName"]
-	c := awsecs.NewFromConfig(s.AWS)
-	out, err := c.DescribeServices(ctx, &awsecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
-	if err != nil || len(out.Services) != 1 || len(out.Services[0].LoadBalancers) != 1 {
-		t.Fatalf("describing %s: want one service with one load balancer, have %v", service, err)
-	}
-	lb := out.Services[0].LoadBalancers[0]
+	// The template's load balancer of the service (moto's CloudFormation
+	// does not pass it on to the service), with ECS's blue/green settings.
+	lb := ecstypes.LoadBalancer{ContainerName: aws.String("hello"), ContainerPort: aws.Int32(8080), TargetGroupArn: aws.String(s.Outputs["GreenTargetGroupArn"])}
 	lb.AdvancedConfiguration = &ecstypes.AdvancedConfiguration{
 		AlternateTargetGroupArn: aws.String(s.Outputs["BlueTargetGroupArn"]),
 		ProductionListenerRule:  aws.String(ruleARN), TestListenerRule: aws.String(ruleARN),
 		RoleArn: aws.String("arn:aws:iam::123456789012:role/ecs-blue-green"),
 	}
-	if _, err := c.UpdateService(ctx, &awsecs.UpdateServiceInput{
+	if _, err := awsecs.NewFromConfig(s.AWS).UpdateService(ctx, &awsecs.UpdateServiceInput{
 		Cluster: aws.String(cluster), Service: aws.String(service), LoadBalancers: []ecstypes.LoadBalancer{lb},
 	}); err != nil {
 		t.Fatal(err)
