@@ -165,6 +165,9 @@ func TestGitHubFlowGate(t *testing.T) {
 		if len(sds) == 0 || sds[0].Status != ecstypes.ServiceDeploymentStatusRollbackSuccessful {
 			t.Fatalf("service deployments: want the newest ROLLBACK_SUCCESSFUL, have %+v", sds)
 		}
+		if strings.Contains(res.log, "[production/") {
+			t.Errorf("production ran after a failed gate:\n%s", tailLines(res.log, 150))
+		}
 		if n := ext.Calls("UpdateService") - updates; n != 1 {
 			t.Errorf("UpdateService calls in the failing run: want 1 (staging; production never starts), have %d", n)
 		}

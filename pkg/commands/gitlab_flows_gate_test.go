@@ -210,3 +210,69 @@ ECS_SERVICES:
 	}
 	noRefusals(t, ext)
 }
+
+// TestGitLabFlowGateGitflow runs templates/gitflow.yml with gate-command
+// on develop, dev-web on ECS's BLUE_GREEN behind the stand-in: ferry-dev
+// pauses, ferry-dev-gate sees the test URL, ferry-dev-decide continues and
+// the service deployment ends SUCCESSFUL.
+func TestGitLabFlowGateGitflow(t *testing.T) {
+	t.Parallel()
+	gitlabCILocal(t)
+	image := ferryimagetest.GitLab(t).Job
+	endpoint := moto.StartForTest(t, moto.Options{Env: []string{"MOTO_ECS_SERVICE_RUNNING=1"}}).Endpoint
+	ext := ecsdeploytest.New(t, endpoint, ecsdeploytest.Options{}) // pause-timeout 48h: about 5 minutes
+	reg := registrytest.New(t, registrytest.Options{Username: "AWS", Password: ecrPassword})
+	f := newECSFixture(t, endpoint)
+	lb := elbtest.New(t, endpoint)
+	gatedService(t, f, lb, ext, "dev-web")
+	lbs, err := lb.ELB.DescribeLoadBalancers(context.Background(), &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{lb.LoadBalancer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testURL := "http://" + aws.ToString(lbs.LoadBalancers[0].DNSName) + "/api/"
+
+	dir := gitlabProject(t, `stages: [build, test, push, deploy, production]
+include:
+  - local: templates/gitflow.yml
+    inputs:
+      image: `+image+`
+      repository: `+uniqueRepo("gate-gitflow")+`
+      container: web
+      image-tar: image.tar
+      registry-endpoint: `+reg.Host+`
+      timeout: 90s
+      gate-command: echo "gate-command sees TEST_URL=$TEST_URL on $CI_ENVIRONMENT_NAME"
+      pause-timeout: 48h
+
+image-build:
+  stage: build
+  script:
+    - cp "$TEST_IMAGE_TAR" image.tar
+  artifacts:
+    paths: [image.tar]
+`)
+	writeFile(t, dir, ".gitlab-ci-local-variables.yml", `AWS_ENDPOINT_URL: `+endpoint+`
+AWS_ENDPOINT_URL_ECS: `+ext.URL+`
+ECS_CLUSTER: `+f.cluster+`
+ECS_SERVICES: dev-web
+TEST_IMAGE_TAR: `+dockerSave(t, randomImage(t, 1))+`
+`)
+	gitIn(t, dir, "checkout", "-qb", "develop")
+	out, code := runGitLabArgs(t, dir,
+		"--variable", "AWS_ACCESS_KEY_ID=testing", "--variable", "AWS_SECRET_ACCESS_KEY=testing", "--variable", "AWS_REGION=us-east-1")
+	if code != 0 {
+		t.Fatalf("pipeline: want exit 0, have %d:\n%s", code, out)
+	}
+	wantJobs(t, out, "image-build", "ferry-build", "ferry-dev", "ferry-dev-gate", "ferry-dev-decide")
+	if want := "gate-command sees TEST_URL=" + testURL + " on dev"; !strings.Contains(out, want) {
+		t.Errorf("want %q in the gate job's log:\n%s", want, out)
+	}
+	d := decisions(out)
+	if len(d["continue"]) != 1 || len(d["rollback"]) != 0 {
+		t.Fatalf("decisions: want one continue, have %v:\n%s", d, out)
+	}
+	if st := ext.Status(d["continue"][0]); st != "SUCCESSFUL" {
+		t.Errorf("service deployment %s: want SUCCESSFUL, have %s", d["continue"][0], st)
+	}
+	noRefusals(t, ext)
+}
