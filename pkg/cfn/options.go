@@ -302,6 +302,7 @@ func ParseParameterFile(data []byte) ([]Parameter, error) {
 	}
 	if inner, ok := obj["Parameters"]; ok && len(obj) <= 3 && isObject(inner) {
 		// CodePipeline's template configuration: Parameters, Tags, StackPolicy.
+		obj = nil
 		if err := json.Unmarshal(inner, &obj); err != nil {
 			return nil, fmt.Errorf("Parameters: %w", err)
 		}
