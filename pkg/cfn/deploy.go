@@ -563,7 +563,12 @@ func (d *Deployer) run(ctx context.Context, o Options, changeSetID string, creat
 		ChangeSetName: aws.String(changeSetID), StackName: aws.String(o.StackName),
 		ClientRequestToken: aws.String(res.ChangeSetName),
 	}); err != nil {
-		return res, fmt.Errorf("executing change set %q of stack %q: %w", res.ChangeSetName, o.StackName, err)
+		err = fmt.Errorf("executing change set %q of stack %q: %w", res.ChangeSetName, o.StackName, err)
+		// The stack's state after the refusal, for the report.
+		if out, derr := d.cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(o.StackName)}); derr == nil && len(out.Stacks) > 0 {
+			res.StackStatus = string(out.Stacks[0].StackStatus)
+		}
+		return res, err
 	}
 	d.log.Info("change set executing", "stack", o.StackName, "change_set", res.ChangeSetName)
 	stackID := res.StackID
