@@ -33,6 +33,9 @@ var (
 	// ErrChangeSetFailed: CloudFormation could not make the change set
 	// (for a reason other than "no changes").
 	ErrChangeSetFailed = errors.New("change set failed")
+	// ErrChangeSetExists: the change set to make has the name of one made
+	// earlier (not by a retry of this run's call).
+	ErrChangeSetExists = errors.New("change set name taken")
 	// ErrNoSuchChangeSet: mode execute names a change set the stack does
 	// not have.
 	ErrNoSuchChangeSet = errors.New("no such change set")
@@ -74,6 +77,9 @@ type Config struct {
 	// Events, when set, receives the stack's new events while a stack
 	// operation runs, oldest first, a batch per poll.
 	Events func([]Event)
+	// Planned, when set, receives the change set's name and rows once
+	// CloudFormation has computed them, before anything is executed.
+	Planned func(changeSet string, changes []Change)
 	// PollInterval is the first wait between two polls of a change set or
 	// a stack; the SDK's waiters grow it up to MaxPollInterval.
 	PollInterval, MaxPollInterval time.Duration

@@ -388,11 +388,29 @@ func (d *Deployer) makeChangeSet(ctx context.Context, o Options, name string, cr
 	} else {
 		in.TemplateBody = aws.String(o.TemplateBody)
 	}
+	in.ClientToken = aws.String(name) // a retry of this call makes no second change set
+	var cs changeSet
+	started := d.c.Now()
 	out, err := d.cf.CreateChangeSet(ctx, in)
-	if err != nil {
+	var exists *types.AlreadyExistsException
+	switch {
+	case errors.As(err, &exists):
+		// An earlier attempt of this call made it and its answer was lost
+		// (then it is minutes old at most), or the name is taken.
+		got, derr := d.cf.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: aws.String(name), StackName: aws.String(o.StackName)})
+		if derr != nil {
+			return changeSet{}, fmt.Errorf("creating change set %q of stack %q: %w", name, o.StackName, errors.Join(err, derr))
+		}
+		if aws.ToTime(got.CreationTime).Before(started.Add(-2 * time.Minute)) {
+			return changeSet{}, fmt.Errorf("creating change set %q of stack %q: a change set of that name exists since %s: %w", name, o.StackName,
+				aws.ToTime(got.CreationTime).UTC().Format(time.RFC3339), ErrChangeSetExists)
+		}
+		cs = changeSet{id: aws.ToString(got.ChangeSetId), stackID: aws.ToString(got.StackId)}
+	case err != nil:
 		return changeSet{}, fmt.Errorf("creating change set %q of stack %q: %w", name, o.StackName, err)
+	default:
+		cs = changeSet{id: aws.ToString(out.Id), stackID: aws.ToString(out.StackId)}
 	}
-	cs := changeSet{id: aws.ToString(out.Id), stackID: aws.ToString(out.StackId)}
 	res.ChangeSetID = cs.id
 	d.log.Info("change set created", "stack", o.StackName, "change_set", name, "type", in.ChangeSetType)
 
@@ -429,6 +447,9 @@ func (d *Deployer) makeChangeSet(ctx context.Context, o Options, name string, cr
 		return cs, err
 	}
 	res.Changes = changes
+	if d.c.Planned != nil {
+		d.c.Planned(name, changes)
+	}
 	return cs, nil
 }
 
@@ -545,6 +566,9 @@ func (d *Deployer) executeNamed(ctx context.Context, o Options, stack *types.Sta
 	res.Changes, err = d.describeChanges(ctx, o.StackName, res.ChangeSetID, o.Protect)
 	if err != nil {
 		return res, err
+	}
+	if d.c.Planned != nil {
+		d.c.Planned(o.ChangeSetName, res.Changes)
 	}
 	if p := res.Protected(); len(p) > 0 {
 		return res, fmt.Errorf("stack %q: %w", o.StackName, &ProtectedError{ChangeSet: o.ChangeSetName, Changes: p})

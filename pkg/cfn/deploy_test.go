@@ -298,3 +298,29 @@ func TestPlanThenExecute(t *testing.T) {
 		t.Errorf("settings calls: want 2, have %d", n)
 	}
 }
+
+// TestChangeSetNameTaken: CreateChangeSet answers AlreadyExists. A change
+// set of that name made just now is this run's own (a retry whose first
+// answer was lost): it is used. One made long before is not this run's:
+// the run stops, executing nothing.
+func TestChangeSetNameTaken(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		age  time.Duration
+		want error
+	}{{"retry of this run", 0, nil}, {"an earlier run's", time.Hour, cfn.ErrChangeSetExists}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t, "DescribeStacks", "GetTemplate", "CreateChangeSet", "DescribeChangeSet").withStack(types.StackStatusUpdateComplete, oldTemplate)
+			f.sets["ferry-run-1"] = changeSet{id: "arn:aws:cloudformation:us-east-1:123456789012:changeSet/ferry-run-1/x", name: "ferry-run-1",
+				status: types.ChangeSetStatusCreateComplete, exec: types.ExecutionStatusAvailable, created: fakeNow.Add(-tc.age)}
+			f.sets[f.sets["ferry-run-1"].id] = f.sets["ferry-run-1"]
+			o := apply(newTemplate)
+			o.Mode = cfn.ModePlan
+			res, err := cfn.New(f, nil, fastConfig(nil)).Deploy(context.Background(), o)
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (res.Status == cfn.Planned) {
+				t.Errorf("want %v, have %s, %v", tc.want, res.Status, err)
+			}
+		})
+	}
+}

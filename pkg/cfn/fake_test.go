@@ -48,6 +48,7 @@ type changeSet struct {
 	exec           types.ExecutionStatus
 	reason         string
 	polls          int
+	created        time.Time
 }
 
 const (
@@ -155,7 +156,7 @@ func (f *fakeCFN) CreateChangeSet(_ context.Context, in *cloudformation.CreateCh
 		return nil, validation("Stack [app] does not exist")
 	}
 	cs := changeSet{id: fmt.Sprintf(fakeCSID, name, len(f.created)), name: name, kind: string(in.ChangeSetType),
-		status: types.ChangeSetStatusCreatePending, exec: types.ExecutionStatusUnavailable}
+		status: types.ChangeSetStatusCreatePending, exec: types.ExecutionStatusUnavailable, created: fakeNow}
 	f.sets[name], f.sets[cs.id] = cs, cs
 	return &cloudformation.CreateChangeSetOutput{Id: aws.String(cs.id), StackId: f.stack.StackId}, nil
 }
@@ -179,7 +180,7 @@ func (f *fakeCFN) DescribeChangeSet(_ context.Context, in *cloudformation.Descri
 	}
 	f.sets[cs.name], f.sets[cs.id] = cs, cs
 	out := &cloudformation.DescribeChangeSetOutput{ChangeSetId: aws.String(cs.id), ChangeSetName: aws.String(cs.name), StackId: f.stack.StackId,
-		StackName: aws.String("app"), Status: cs.status, ExecutionStatus: cs.exec, StatusReason: nonEmpty(cs.reason)}
+		StackName: aws.String("app"), Status: cs.status, ExecutionStatus: cs.exec, StatusReason: nonEmpty(cs.reason), CreationTime: aws.Time(cs.created)}
 	if cs.status != types.ChangeSetStatusCreateComplete {
 		return out, nil
 	}
@@ -321,9 +322,12 @@ func property(name string, rec types.RequiresRecreation, before, after string) t
 			RequiresRecreation: rec, BeforeValue: aws.String(before), AfterValue: aws.String(after)}}
 }
 
+// fakeNow is the fake's clock and the Deployer's in these tests.
+var fakeNow = time.Date(2026, 12, 4, 5, 0, 0, 0, time.UTC)
+
 func fastConfig(events *[]cfn.Event) cfn.Config {
 	c := cfn.Config{PollInterval: time.Millisecond, MaxPollInterval: 2 * time.Millisecond, Region: "us-east-1",
-		Now: func() time.Time { return time.Date(2026, 12, 4, 5, 0, 0, 0, time.UTC) }}
+		Now: func() time.Time { return fakeNow }}
 	if events != nil {
 		c.Events = func(b []cfn.Event) { *events = append(*events, b...) }
 	}
