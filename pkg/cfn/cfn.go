@@ -22,7 +22,7 @@ const (
 var (
 	// ErrProtected: the change set replaces or deletes a resource of a
 	// protected type; it was not executed.
-	ErrProtected = errors.New("the change set replaces or deletes protected resources")
+	ErrProtected = errors.New("refused: it replaces or deletes resources of protected types; nothing was executed")
 	// ErrRollbackComplete: the stack's creation failed and was rolled back;
 	// it cannot be updated, only deleted and created again.
 	ErrRollbackComplete = errors.New("stack is in ROLLBACK_COMPLETE after a failed create: it cannot be updated; delete it and run again")

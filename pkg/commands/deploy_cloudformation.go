@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,7 +37,7 @@ func deployCloudFormation() Command {
 		{Name: "rollback-alarms", Kind: action.List, Description: "CloudWatch alarm ARNs (at most 5) that roll the stack back when they go to ALARM during the deployment or the monitoring time."},
 		{Name: "rollback-monitoring-time", Kind: action.Duration, Description: "How long CloudFormation watches rollback-alarms after the deployment, whole minutes up to 3h, e.g. 10m."},
 		{Name: "mode", Options: cfn.Modes(), Default: string(cfn.ModeApply), Description: "plan: make and describe a change set and leave it for review; execute: run the change set named by change-set-name (made by a plan step); apply: both at once."},
-		{Name: "change-set-name", Description: "With mode execute: the change set to run (a plan step's change-set-name output). Otherwise the name of the change set to make; default ferry-<run id>-<attempt>-<UTC time>, unique per run."},
+		{Name: "change-set-name", Description: "With mode execute: the change set to run (a plan step's change-set-name output). Otherwise the name of the change set to make; default ferry-<run id>-<attempt>-<random>-<UTC time>, unique per run."},
 		{Name: "protect", Kind: action.List, Description: "Resource types, e.g. AWS::RDS::DBInstance, AWS::DynamoDB::Table, AWS::S3::Bucket: a change set that replaces (or may replace) or deletes one is refused before it runs (exit 1)."},
 	}
 	return Command{
@@ -129,7 +131,11 @@ func planCloudFormation(rt *action.Runtime) cfn.Options {
 		if id != "" && rc.RunAttempt != "" {
 			id += "-" + rc.RunAttempt
 		}
-		o.ChangeSetName = cfn.ChangeSetName(id, time.Now())
+		// Matrix jobs of one run, or runs from a terminal, may deploy one
+		// stack within the same second: a random tail keeps them apart.
+		var tail [3]byte
+		_, _ = rand.Read(tail[:])
+		o.ChangeSetName = cfn.ChangeSetName(strings.TrimPrefix(id+"-"+hex.EncodeToString(tail[:]), "-"), time.Now())
 	}
 	if p := in.String("stack-policy"); p != "" {
 		if strings.HasPrefix(strings.TrimSpace(p), "{") {
