@@ -603,6 +603,9 @@ func (d *Deployer) run(ctx context.Context, o Options, changeSetID string, creat
 	if stack != nil {
 		res.StackStatus = string(stack.StackStatus)
 	}
+	if err != nil && ctx.Err() != nil {
+		return res, fmt.Errorf("%w; the stack operation goes on in CloudFormation: follow it with aws cloudformation describe-stack-events --stack-name %s", err, o.StackName)
+	}
 	if err != nil {
 		return res, err
 	}
