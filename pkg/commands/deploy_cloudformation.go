@@ -108,6 +108,8 @@ func planCloudFormation(rt *action.Runtime) cfn.Options {
 		}
 	}
 	switch {
+	case in.Failed("mode"):
+		// reported; which inputs it needs is unknown
 	case o.Mode == cfn.ModeExecute:
 		if in.IsSet("template") {
 			rt.Logger().Info("mode execute runs the change set as it was made: input template is not read")
@@ -147,9 +149,9 @@ func planCloudFormation(rt *action.Runtime) cfn.Options {
 		}
 	}
 	o.Parameters = readParameters(rt)
-	if !in.Failed("rollback-monitoring-time", "mode") {
-		in.Add(inputNames(o.Validate(), cloudFormationInputs))
-	}
+	// A problem with an input already reported (one that failed to parse)
+	// is dropped.
+	in.Add(inputNames(o.Validate(), cloudFormationInputs))
 	return o
 }
 
