@@ -15,16 +15,6 @@ import (
 // input %q with the name as an argument.
 var inputNameRE = regexp.MustCompile(`inputs? (\\?"[a-z0-9]+(-[a-z0-9]+)*\\?"|%q)`)
 
-// notYetNamedByField are the domain packages whose checks still write the
-// names of the inputs they come from. Each should report problems against
-// its own fields, as pkg/traffic does with traffic.FieldError, and leave the
-// command to name the input from its one table (see redirectTrafficInputs in
-// pkg/commands); remove a package from this list once it does.
-var notYetNamedByField = []string{
-	"pkg/awsauth", // 9 lines: aws-region, role-to-assume, role-duration, …
-	"pkg/s3sync",  // 34 lines: source, bucket, max-delete, exclude, …
-}
-
 // TestDomainPackagesHoldNoInputNames keeps action input names out of domain
 // packages: a domain package reports a problem against its own field, and
 // the command maps the field to the input's name, so an input renamed (or a
@@ -32,7 +22,6 @@ var notYetNamedByField = []string{
 func TestDomainPackagesHoldNoInputNames(t *testing.T) {
 	root := moduleRoot(t)
 	var checked int
-	clean := map[string]bool{}
 	err := filepath.WalkDir(filepath.Join(root, "pkg"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return err
@@ -45,9 +34,6 @@ func TestDomainPackagesHoldNoInputNames(t *testing.T) {
 		if slices.Contains(wiring, pkg) {
 			return nil
 		}
-		if _, ok := clean[pkg]; !ok {
-			clean[pkg] = true
-		}
 		src, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -55,10 +41,7 @@ func TestDomainPackagesHoldNoInputNames(t *testing.T) {
 		checked++
 		for i, line := range strings.Split(string(src), "\n") {
 			if m := inputNameRE.FindString(line); m != "" {
-				clean[pkg] = false
-				if !slices.Contains(notYetNamedByField, pkg) {
-					t.Errorf("%s:%d: %s: a domain package names the input (%s); report the problem against a field and name the input in the command's table", filepath.ToSlash(rel), i+1, strings.TrimSpace(line), m)
-				}
+				t.Errorf("%s:%d: %s: a domain package names the input (%s); report the problem against a field and name the input in the command's table", filepath.ToSlash(rel), i+1, strings.TrimSpace(line), m)
 			}
 		}
 		return nil
@@ -68,10 +51,5 @@ func TestDomainPackagesHoldNoInputNames(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no domain package file was checked")
-	}
-	for _, pkg := range notYetNamedByField {
-		if c, ok := clean[pkg]; !ok || c {
-			t.Errorf("%s is in notYetNamedByField but names no input (or is gone): remove it from the list", pkg)
-		}
 	}
 }

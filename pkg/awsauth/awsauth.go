@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -34,7 +35,8 @@ const (
 )
 
 // ErrNoRegion is returned (wrapped) by [Load] when no region is given and the
-// SDK finds none either. No AWS call has been made then.
+// SDK finds none either, as the Err of a [*FieldError] naming [Region]. No
+// AWS call has been made then.
 var ErrNoRegion = errors.New("no AWS region")
 
 // ErrNoCredentials is returned (wrapped) by [Load] when no role is to be
@@ -143,35 +145,36 @@ var (
 	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 )
 
-// Validate reports every problem with the options at once, each naming the
-// input as the user knows it, what was expected and what was found.
+// Validate reports every problem with the options at once, each a
+// [*FieldError] naming the field at fault, what was expected and what was
+// found.
 func (o Options) Validate() error {
 	var errs []error
 	if o.Region != "" && !regionRE.MatchString(o.Region) {
-		errs = append(errs, fmt.Errorf(`input "aws-region": expected a region name like "eu-west-1", found %q`, o.Region))
+		errs = append(errs, problem(Region, `a region name like "eu-west-1"`, strconv.Quote(o.Region)))
 	}
 	if o.RoleToAssume != "" && !roleARNRE.MatchString(o.RoleToAssume) {
-		errs = append(errs, fmt.Errorf(`input "role-to-assume": expected an IAM role ARN like "arn:aws:iam::123456789012:role/deploy", found %q`, o.RoleToAssume))
+		errs = append(errs, problem(RoleToAssume, `an IAM role ARN like "arn:aws:iam::123456789012:role/deploy"`, strconv.Quote(o.RoleToAssume)))
 	}
 	switch {
 	case o.RoleToAssume != "" && o.RoleSessionName == "":
-		errs = append(errs, errors.New("input \"role-session-name\": expected a session name when role-to-assume is set, found none"))
+		errs = append(errs, &FieldError{Field: RoleSessionName, Expected: "a session name when %s is set", Found: "none", Refs: []Field{RoleToAssume}})
 	case o.RoleSessionName != "" && !sessionNameRE.MatchString(o.RoleSessionName):
-		errs = append(errs, fmt.Errorf("input \"role-session-name\": expected 2 to 64 characters from letters, digits and +=,.@_-, found %q (%d characters)",
-			o.RoleSessionName, utf8.RuneCountInString(o.RoleSessionName)))
+		errs = append(errs, problem(RoleSessionName, "2 to 64 characters from letters, digits and +=,.@_-",
+			fmt.Sprintf("%q (%d characters)", o.RoleSessionName, utf8.RuneCountInString(o.RoleSessionName))))
 	}
 	if o.RoleDuration != 0 && (o.RoleDuration < MinRoleDuration || o.RoleDuration > MaxRoleDuration) {
-		errs = append(errs, fmt.Errorf("input \"role-duration\": expected a duration from 15m to 12h, found %s", o.RoleDuration))
+		errs = append(errs, problem(RoleDuration, "a duration from 15m to 12h", o.RoleDuration.String()))
 	}
 	if o.MaxAttempts < 0 {
-		errs = append(errs, fmt.Errorf("input \"max-attempts\": expected 1 or more (0 means %d), found %d", DefaultMaxAttempts, o.MaxAttempts))
+		errs = append(errs, problem(MaxAttempts, fmt.Sprintf("1 or more (0 means %d)", DefaultMaxAttempts), strconv.Itoa(o.MaxAttempts)))
 	}
 	if o.MaxBackoff < 0 || o.MaxBackoff > MaxMaxBackoff {
-		errs = append(errs, fmt.Errorf("input \"retry-max-backoff\": expected a duration from 0s to %s, found %s", MaxMaxBackoff, o.MaxBackoff))
+		errs = append(errs, problem(MaxBackoff, "a duration from 0s to "+MaxMaxBackoff.String(), o.MaxBackoff.String()))
 	}
 	if o.EndpointURL != "" {
 		if u, err := url.Parse(o.EndpointURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf(`input "aws-endpoint-url": expected an absolute http or https URL like "http://127.0.0.1:5000", found %q`, o.EndpointURL))
+			errs = append(errs, problem(EndpointURL, `an absolute http or https URL like "http://127.0.0.1:5000"`, strconv.Quote(o.EndpointURL)))
 		}
 	}
 	return errors.Join(errs...)
@@ -245,7 +248,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, fmt.Errorf("input \"aws-region\": expected a region, found none: set the aws-region input or AWS_REGION: %w", ErrNoRegion)
+		return aws.Config{}, &FieldError{Field: Region, Expected: "a region", Found: "none: set the %s input or AWS_REGION", Refs: []Field{Region}, Err: ErrNoRegion}
 	}
 	// Our retryer carries the attempt count; a non-zero RetryMaxAttempts
 	// (from AWS_MAX_ATTEMPTS) would make every client override it.

@@ -54,7 +54,7 @@ func ExampleOptions_Validate() {
 	}.Validate()
 	fmt.Println(err)
 	// Output:
-	// input "role-to-assume": expected an IAM role ARN like "arn:aws:iam::123456789012:role/deploy", found "deploy"
-	// input "role-session-name": expected a session name when role-to-assume is set, found none
-	// input "role-duration": expected a duration from 15m to 12h, found 24h0m0s
+	// RoleToAssume: expected an IAM role ARN like "arn:aws:iam::123456789012:role/deploy", found "deploy"
+	// RoleSessionName: expected a session name when RoleToAssume is set, found none
+	// RoleDuration: expected a duration from 15m to 12h, found 24h0m0s
 }

@@ -580,10 +580,16 @@ func TestLoadNoRegion(t *testing.T) {
 	if err == nil {
 		t.Fatal("Load() without a region = nil error, want one")
 	}
-	for _, want := range []string{"aws-region", "AWS_REGION"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("Load() error\nwant substring: %s\nhave: %v", want, err)
-		}
+	if !errors.Is(err, awsauth.ErrNoRegion) {
+		t.Errorf("Load() error = %v, want ErrNoRegion", err)
+	}
+	var fe *awsauth.FieldError
+	if !errors.As(err, &fe) || fe.Field != awsauth.Region {
+		t.Fatalf("Load() error = %v, want a *FieldError naming Region", err)
+	}
+	const want = `input "aws-region": expected a region, found none: set the aws-region input or AWS_REGION: no AWS region`
+	if have := fe.Message(func(awsauth.Field) string { return "aws-region" }); have != want {
+		t.Errorf("Message():\nhave %q\nwant %q", have, want)
 	}
 }
 
@@ -609,7 +615,7 @@ func TestLoadInvalidOptions(t *testing.T) {
 	if err == nil {
 		t.Fatal("Load() with invalid options = nil error, want one")
 	}
-	for _, want := range []string{"max-attempts", "role-to-assume", "role-session-name"} {
+	for _, want := range []string{"MaxAttempts:", "RoleToAssume:", "RoleSessionName:"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Load() error\nwant substring: %s\nhave: %v", want, err)
 		}

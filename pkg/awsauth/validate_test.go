@@ -34,32 +34,32 @@ func TestValidate(t *testing.T) {
 		{
 			name: "region with capitals and spaces",
 			opts: awsauth.Options{Region: "EU West 1"},
-			want: []string{`input "aws-region": expected a region name like "eu-west-1", found "EU West 1"`},
+			want: []string{`Region: expected a region name like "eu-west-1", found "EU West 1"`},
 		},
 		{
 			name: "role name instead of ARN",
 			opts: awsauth.Options{RoleToAssume: "deploy", RoleSessionName: "s1"},
-			want: []string{`input "role-to-assume": expected an IAM role ARN like "arn:aws:iam::123456789012:role/deploy", found "deploy"`},
+			want: []string{`RoleToAssume: expected an IAM role ARN like "arn:aws:iam::123456789012:role/deploy", found "deploy"`},
 		},
 		{
 			name: "user ARN",
 			opts: awsauth.Options{RoleToAssume: "arn:aws:iam::123456789012:user/deploy", RoleSessionName: "s1"},
-			want: []string{`input "role-to-assume": expected an IAM role ARN`},
+			want: []string{`RoleToAssume: expected an IAM role ARN`},
 		},
 		{
 			name: "short account id",
 			opts: awsauth.Options{RoleToAssume: "arn:aws:iam::12345:role/deploy", RoleSessionName: "s1"},
-			want: []string{`input "role-to-assume": expected an IAM role ARN`},
+			want: []string{`RoleToAssume: expected an IAM role ARN`},
 		},
 		{
 			name: "missing session name",
 			opts: awsauth.Options{RoleToAssume: role},
-			want: []string{"input \"role-session-name\": expected a session name when role-to-assume is set, found none"},
+			want: []string{"RoleSessionName: expected a session name when RoleToAssume is set, found none"},
 		},
 		{
 			name: "session name too long",
 			opts: awsauth.Options{RoleToAssume: role, RoleSessionName: strings.Repeat("a", 65)},
-			want: []string{`input "role-session-name": expected 2 to 64 characters from letters, digits and +=,.@_-, found "` + strings.Repeat("a", 65) + `" (65 characters)`},
+			want: []string{`RoleSessionName: expected 2 to 64 characters from letters, digits and +=,.@_-, found "` + strings.Repeat("a", 65) + `" (65 characters)`},
 		},
 		{
 			name: "session name too short",
@@ -69,32 +69,32 @@ func TestValidate(t *testing.T) {
 		{
 			name: "session name with a space and a slash",
 			opts: awsauth.Options{RoleToAssume: role, RoleSessionName: "my run/1"},
-			want: []string{`input "role-session-name": expected 2 to 64 characters from letters, digits and +=,.@_-, found "my run/1"`},
+			want: []string{`RoleSessionName: expected 2 to 64 characters from letters, digits and +=,.@_-, found "my run/1"`},
 		},
 		{
 			name: "duration too short",
 			opts: awsauth.Options{RoleDuration: 5 * time.Minute},
-			want: []string{"input \"role-duration\": expected a duration from 15m to 12h, found 5m0s"},
+			want: []string{"RoleDuration: expected a duration from 15m to 12h, found 5m0s"},
 		},
 		{
 			name: "duration too long",
 			opts: awsauth.Options{RoleDuration: 13 * time.Hour},
-			want: []string{"input \"role-duration\": expected a duration from 15m to 12h, found 13h0m0s"},
+			want: []string{"RoleDuration: expected a duration from 15m to 12h, found 13h0m0s"},
 		},
 		{
 			name: "negative max attempts",
 			opts: awsauth.Options{MaxAttempts: -1},
-			want: []string{"input \"max-attempts\": expected 1 or more (0 means 5), found -1"},
+			want: []string{"MaxAttempts: expected 1 or more (0 means 5), found -1"},
 		},
 		{
 			name: "backoff too long",
 			opts: awsauth.Options{MaxBackoff: 6 * time.Minute},
-			want: []string{`input "retry-max-backoff": expected a duration from 0s to 5m0s, found 6m0s`},
+			want: []string{`MaxBackoff: expected a duration from 0s to 5m0s, found 6m0s`},
 		},
 		{
 			name: "endpoint without scheme",
 			opts: awsauth.Options{EndpointURL: "localhost:5000"},
-			want: []string{`input "aws-endpoint-url": expected an absolute http or https URL like "http://127.0.0.1:5000", found "localhost:5000"`},
+			want: []string{`EndpointURL: expected an absolute http or https URL like "http://127.0.0.1:5000", found "localhost:5000"`},
 		},
 		{
 			name: "every problem at once",
@@ -103,12 +103,12 @@ func TestValidate(t *testing.T) {
 				RoleDuration: time.Minute, MaxAttempts: -3, EndpointURL: "ftp://example.com",
 			},
 			want: []string{
-				`input "aws-region": expected a region name like "eu-west-1", found "eu_west_1"`,
-				`input "role-to-assume": expected an IAM role ARN like "arn:aws:iam::123456789012:role/deploy", found "arn:aws:iam::123456789012:deploy"`,
-				"input \"role-session-name\": expected 2 to 64 characters",
-				"input \"role-duration\": expected a duration from 15m to 12h, found 1m0s",
-				"input \"max-attempts\": expected 1 or more (0 means 5), found -3",
-				`input "aws-endpoint-url": expected an absolute http or https URL like "http://127.0.0.1:5000", found "ftp://example.com"`,
+				`Region: expected a region name like "eu-west-1", found "eu_west_1"`,
+				`RoleToAssume: expected an IAM role ARN like "arn:aws:iam::123456789012:role/deploy", found "arn:aws:iam::123456789012:deploy"`,
+				"RoleSessionName: expected 2 to 64 characters",
+				"RoleDuration: expected a duration from 15m to 12h, found 1m0s",
+				"MaxAttempts: expected 1 or more (0 means 5), found -3",
+				`EndpointURL: expected an absolute http or https URL like "http://127.0.0.1:5000", found "ftp://example.com"`,
 			},
 		},
 	}

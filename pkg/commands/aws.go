@@ -84,8 +84,20 @@ func awsOptions(rt *action.Runtime, b Build) awsauth.Options {
 	if o.RoleToAssume != "" && !o.RoleChaining {
 		o.WebIdentity = webIdentity(rt, in)
 	}
-	in.Add(o.Validate())
+	in.Add(inputNames(o.Validate(), awsAuthInputs))
 	return o
+}
+
+// awsAuthInputs names pkg/awsauth's fields as the AWS inputs every AWS
+// action shares (awsInputs), for the problems awsauth reports.
+var awsAuthInputs = map[awsauth.Field]string{
+	awsauth.Region:          "aws-region",
+	awsauth.RoleToAssume:    "role-to-assume",
+	awsauth.RoleSessionName: "role-session-name",
+	awsauth.RoleDuration:    "role-duration",
+	awsauth.MaxAttempts:     "max-attempts",
+	awsauth.MaxBackoff:      "retry-max-backoff",
+	awsauth.EndpointURL:     "aws-endpoint-url",
 }
 
 // webIdentity picks where the OIDC token comes from on this platform. A
@@ -148,6 +160,7 @@ func defaultSessionName(rt *action.Runtime) string {
 func loadAWS(ctx context.Context, rt *action.Runtime, o awsauth.Options) (aws.Config, error) {
 	o.Logger = rt.Logger()
 	cfg, err := awsauth.Load(ctx, o)
+	err = inputNames(err, awsAuthInputs)
 	if errors.Is(err, awsauth.ErrNoRegion) {
 		return cfg, action.Usage(rt.Spec().Name, err) // found before any AWS call
 	}

@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/ferry-ci/ferry/pkg/action"
+	"github.com/ferry-ci/ferry/pkg/awsauth"
 	"github.com/ferry-ci/ferry/pkg/cdn"
 	ferryecr "github.com/ferry-ci/ferry/pkg/ecr"
+	"github.com/ferry-ci/ferry/pkg/s3sync"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
@@ -69,62 +71,48 @@ func TestInputNames(t *testing.T) {
 	}
 }
 
-// TestTrafficInputTables checks the field → input tables of the commands
-// that run pkg/traffic: every field redirect-traffic can get wrong has an
-// input, and every input named is one the action declares.
-func TestTrafficInputTables(t *testing.T) {
+// TestInputTables checks each command's table of a domain package's
+// fields: every field it must name has an input, and every input named is
+// one the action declares.
+func TestInputTables(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		cmd   Command
-		names map[traffic.Field]string
-		all   bool // every traffic.Field is set from an input
-	}{
-		{cmd: redirectTraffic(), names: redirectTrafficInputs, all: true},
-		{cmd: deployECS(), names: deployECSTrafficInputs},
-	} {
-		t.Run(tt.cmd.Spec.Name, func(t *testing.T) {
-			t.Parallel()
-			if tt.all {
-				for _, f := range traffic.Fields() {
-					if _, ok := tt.names[f]; !ok {
-						t.Errorf("field %s has no input", f)
-					}
-				}
-			}
-			for f, name := range tt.names {
-				if !slices.ContainsFunc(tt.cmd.Spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
-					t.Errorf("field %s: input %q is not declared", f, name)
-				}
-			}
-		})
-	}
+	t.Run("redirect-traffic", func(t *testing.T) {
+		t.Parallel()
+		checkInputTable(t, traffic.Fields(), redirectTrafficInputs, redirectTraffic().Spec.Inputs)
+	})
+	t.Run("deploy-ecs", func(t *testing.T) {
+		t.Parallel()
+		checkInputTable(t, nil, deployECSTrafficInputs, deployECS().Spec.Inputs) // only some of traffic's fields are inputs
+	})
+	t.Run("sync-s3-cloudfront cdn", func(t *testing.T) {
+		t.Parallel()
+		checkInputTable(t, []cdn.Field{cdn.DistributionID}, syncCDNInputs, syncS3CloudFront().Spec.Inputs)
+	})
+	t.Run("sync-s3-cloudfront s3sync", func(t *testing.T) {
+		t.Parallel()
+		checkInputTable(t, s3sync.Fields(), syncS3Inputs, syncS3CloudFront().Spec.Inputs)
+	})
+	t.Run("build-push-ecr", func(t *testing.T) {
+		t.Parallel()
+		checkInputTable(t, ferryecr.Fields(), buildPushECRRepositoryInputs, buildPushECR().Spec.Inputs)
+	})
+	t.Run("aws inputs", func(t *testing.T) {
+		t.Parallel()
+		checkInputTable(t, awsauth.Fields(), awsAuthInputs, awsInputs())
+	})
 }
 
-// TestCDNInputTable checks sync-s3-cloudfront's table of pkg/cdn's fields.
-func TestCDNInputTable(t *testing.T) {
-	t.Parallel()
-	spec := syncS3CloudFront().Spec
-	for f, name := range syncCDNInputs {
-		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
-			t.Errorf("field %s: input %q is not declared", f, name)
-		}
-	}
-	if _, ok := syncCDNInputs[cdn.DistributionID]; !ok {
-		t.Errorf("field %s has no input", cdn.DistributionID)
-	}
-}
-
-// TestECRInputTable checks build-push-ecr's table of pkg/ecr's fields.
-func TestECRInputTable(t *testing.T) {
-	t.Parallel()
-	spec := buildPushECR().Spec
-	for _, f := range ferryecr.Fields() {
-		name, ok := buildPushECRRepositoryInputs[f]
-		if !ok {
+// checkInputTable checks names, a table of field → input: each of fields
+// has an input, and each input named is one of inputs.
+func checkInputTable[F ~string](t *testing.T, fields []F, names map[F]string, inputs []action.Input) {
+	t.Helper()
+	for _, f := range fields {
+		if _, ok := names[f]; !ok {
 			t.Errorf("field %s has no input", f)
-			continue
 		}
-		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
+	}
+	for f, name := range names {
+		if !slices.ContainsFunc(inputs, func(in action.Input) bool { return in.Name == name }) {
 			t.Errorf("field %s: input %q is not declared", f, name)
 		}
 	}

@@ -69,6 +69,24 @@ var syncCDNInputs = map[cdn.Field]string{
 	cdn.DistributionID: "distribution-id",
 }
 
+// syncS3Inputs names pkg/s3sync's fields as this action's inputs, for the
+// problems ParseRules, Validate and Plan report.
+var syncS3Inputs = map[s3sync.Field]string{
+	s3sync.Source:         "source",
+	s3sync.Bucket:         "bucket",
+	s3sync.Prefix:         "prefix",
+	s3sync.Exclude:        "exclude",
+	s3sync.CacheControl:   "cache-control",
+	s3sync.ContentType:    "content-type",
+	s3sync.Compress:       "compress",
+	s3sync.Delete:         "delete",
+	s3sync.MaxDelete:      "max-delete",
+	s3sync.ForceDelete:    "force-delete",
+	s3sync.FollowSymlinks: "follow-symlinks",
+	s3sync.ManifestKey:    "manifest-key",
+	s3sync.Concurrency:    "concurrency",
+}
+
 // syncInputs is what sync-s3-cloudfront was asked to do.
 type syncInputs struct {
 	sync         s3sync.Options
@@ -102,7 +120,7 @@ func planSync(in *action.Values) syncInputs {
 		{s3sync.CompressRule, "compress", &o.Compress},
 	} {
 		rules, err := s3sync.ParseRules(r.kind, in.Lines(r.name))
-		in.Add(err)
+		in.Add(inputNames(err, syncS3Inputs))
 		*r.dst = rules
 	}
 	if in.IsSet("concurrency") && o.Concurrency == 0 {
@@ -112,7 +130,7 @@ func planSync(in *action.Values) syncInputs {
 	// what ParseRules has not.
 	if err := (s3sync.Options{Source: o.Source, Bucket: o.Bucket, Prefix: o.Prefix, Exclude: o.Exclude, Delete: o.Delete, MaxDelete: o.MaxDelete,
 		ForceDelete: o.ForceDelete, Concurrency: o.Concurrency, ManifestKey: o.ManifestKey}).Validate(); err != nil {
-		in.Add(err)
+		in.Add(inputNames(err, syncS3Inputs))
 	}
 	s := syncInputs{
 		sync:         o,
@@ -189,6 +207,7 @@ func runSyncS3CloudFront(ctx context.Context, rt *action.Runtime, b Build) error
 
 	end := rt.Group(fmt.Sprintf("Compare %s with %s", in.String("source"), dest))
 	plan, err := syncer.Plan(ctx, si.sync)
+	err = inputNames(err, syncS3Inputs)
 	end()
 	if errors.Is(err, s3sync.ErrBadSource) {
 		return action.Usage(rt.Spec().Name, err)

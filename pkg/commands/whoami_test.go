@@ -255,7 +255,7 @@ func TestWhoamiFailures(t *testing.T) {
 			args:     []string{"whoami", "--aws-endpoint-url", endpoint},
 			env:      staticKeys(),
 			wantCode: 2,
-			want:     []string{"aws-region", "AWS_REGION"},
+			want:     []string{`input "aws-region": expected a region, found none: set the aws-region input or AWS_REGION: no AWS region`},
 		},
 		{
 			name:     "GitHub role without id-token permission",

@@ -24,8 +24,8 @@ func ExampleParseRules() {
 	fmt.Println(err)
 	// Output:
 	// [{"**/*.html" "no-cache"} {"assets/**" "public, max-age=31536000, immutable"}] <nil>
-	// input "compress": line 1: expected "gzip" or "br" after the "=", found "zstd"
-	// input "compress": line 2: expected glob=value, e.g. "**/*.js=br", found "*.css"
+	// Compress: line 1: expected "gzip" or "br" after the "=", found "zstd"
+	// Compress: line 2: expected glob=value, e.g. "**/*.js=br", found "*.css"
 }
 
 func ExampleDetectContentType() {

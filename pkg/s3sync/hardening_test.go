@@ -87,7 +87,7 @@ func TestManifestMayDecide(t *testing.T) {
 }
 
 // TestWalkRefusals: what cannot be synced is refused all at once, each
-// kind a problem of input "source" naming the paths; a link within the
+// kind a problem of Source naming the paths; a link within the
 // source is followed, and follow-symlinks lets links leave it.
 func TestWalkRefusals(t *testing.T) {
 	t.Parallel()
@@ -115,9 +115,9 @@ func TestWalkRefusals(t *testing.T) {
 		t.Fatalf("want ErrBadSource, have %v", err)
 	}
 	for _, w := range []string{
-		`input "source": expected file names without control characters`, `"a\nb.txt"`, `"tab\there.txt"`,
-		`input "source": expected files inside the directory (or input "follow-symlinks": true), found symbolic links leaving it: "leak" → "` + outside + `"`,
-		`input "source": expected no file named like ferry's sync manifest`, `"sub/.ferry-sync.json.gz", "sub/v.ferry-sync.json.gz"`,
+		`Source: expected file names without control characters`, `"a\nb.txt"`, `"tab\there.txt"`,
+		`Source: expected files inside the directory (or FollowSymlinks: true), found symbolic links leaving it: "leak" → "` + outside + `"`,
+		`Source: expected no file named like ferry's sync manifest`, `"sub/.ferry-sync.json.gz", "sub/v.ferry-sync.json.gz"`,
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q:\n%v", w, err)
@@ -133,7 +133,7 @@ func TestWalkRefusals(t *testing.T) {
 	}
 
 	_, err = s.walk(t.TempDir(), Options{})
-	if !errors.Is(err, ErrBadSource) || !strings.Contains(err.Error(), `input "source": expected files to sync, found none in`) {
+	if !errors.Is(err, ErrBadSource) || !strings.Contains(err.Error(), `Source: expected files to sync, found none in`) {
 		t.Errorf("an empty source: want ErrBadSource, have %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -105,11 +106,12 @@ func (s *Syncer) walk(root string, o Options) ([]*localFile, error) {
 		return nil, fmt.Errorf("reading the source directory %q: %w", root, err)
 	}
 	if len(files) == 0 && len(bad.found) == 0 {
-		after := ""
+		none := &FieldError{Field: Source, Expected: "files to sync", Found: "none in " + strconv.Quote(root)}
 		if len(o.Exclude) > 0 {
-			after = " (once input \"exclude\" applied)"
+			none.Found = verbatim(none.Found) + " (once %s applied)"
+			none.Refs = []Ref{{Field: Exclude}}
 		}
-		return nil, sourceProblem(fmt.Sprintf(`input "source": expected files to sync, found none in %q%s`, root, after))
+		return nil, sourceProblem{none}
 	}
 	if err := bad.err(); err != nil {
 		return nil, err
@@ -133,11 +135,12 @@ func within(dir, path string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-// The kinds of what cannot be synced, as problems of input "source".
+// The kinds of what cannot be synced, as what a problem of [Source]
+// expected. badLink names [FollowSymlinks] with a %s verb.
 const (
 	badUTF8     = "file names in UTF-8, as S3 keys must be"
 	badControl  = "file names without control characters (a line break in a name would reach the log as a line of its own)"
-	badLink     = `files inside the directory (or input "follow-symlinks": true), found symbolic links leaving it`
+	badLink     = "files inside the directory (or %s: true)"
 	badManifest = "no file named like ferry's sync manifest (*" + ManifestName + "; rename or exclude it)"
 	badLength   = "keys of at most 1024 bytes (the prefix included), as S3 takes"
 )
@@ -161,8 +164,7 @@ func (f *findings) add(kind, what string) {
 	f.found[kind] = append(f.found[kind], what)
 }
 
-// err is one problem of input "source" per kind, naming the first few
-// paths.
+// err is one problem of [Source] per kind, naming the first few paths.
 func (f *findings) err() error {
 	var errs []error
 	for _, kind := range f.kinds {
@@ -171,21 +173,22 @@ func (f *findings) err() error {
 		if len(all) > maxNamed {
 			shown += fmt.Sprintf(" and %d more", len(all)-maxNamed)
 		}
-		sep := ", found "
+		p := problem(Source, kind, shown)
 		if kind == badLink {
-			sep = ": "
+			p.Found = "symbolic links leaving it: " + verbatim(shown)
+			p.Refs = []Ref{{Field: FollowSymlinks}}
 		}
-		errs = append(errs, sourceProblem(fmt.Sprintf(`input "source": expected %s%s%s`, kind, sep, shown)))
+		errs = append(errs, sourceProblem{p})
 	}
 	return errors.Join(errs...)
 }
 
 // sourceProblem is one reason the source cannot be synced; it is
-// [ErrBadSource].
-type sourceProblem string
+// [ErrBadSource], and unwraps to its [*FieldError].
+type sourceProblem struct{ *FieldError }
 
-func (e sourceProblem) Error() string        { return string(e) }
 func (e sourceProblem) Is(target error) bool { return target == ErrBadSource }
+func (e sourceProblem) Unwrap() error        { return e.FieldError }
 
 // hashAll computes the MD5 and SHA-256 of every file, reading each once,
 // a few files at a time.

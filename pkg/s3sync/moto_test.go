@@ -288,7 +288,7 @@ func TestDeleteAndGuard(t *testing.T) {
 	before := contents(t, c, bucket)
 
 	p, err := s.Plan(context.Background(), o)
-	if !errors.Is(err, s3sync.ErrTooManyDeletes) || !strings.Contains(err.Error(), `4 objects under s3://`+bucket+`/site/ have no file in the source and input "max-delete" allows 3`) {
+	if !errors.Is(err, s3sync.ErrTooManyDeletes) || !strings.Contains(err.Error(), `4 objects under s3://`+bucket+`/site/ have no file in the source and MaxDelete allows 3`) {
 		t.Fatalf("want ErrTooManyDeletes naming max-delete, have %v", err)
 	}
 	if p == nil || p.Count(s3sync.OpDelete) != 4 {
@@ -302,7 +302,7 @@ func TestDeleteAndGuard(t *testing.T) {
 	// is excluded): more than half.
 	o.MaxDelete = 4
 	if _, err := s.Plan(context.Background(), o); !errors.Is(err, s3sync.ErrTooManyDeletes) ||
-		!strings.Contains(err.Error(), `4 of the 5 objects under s3://`+bucket+`/site/ (once the uploads are in) would be deleted, more than half; set input "force-delete"`) {
+		!strings.Contains(err.Error(), `4 of the 5 objects under s3://`+bucket+`/site/ (once the uploads are in) would be deleted, more than half; set ForceDelete`) {
 		t.Fatalf("want ErrTooManyDeletes naming force-delete, have %v", err)
 	}
 	o.ForceDelete = true

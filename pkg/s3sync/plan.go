@@ -204,13 +204,11 @@ func (s *Syncer) Plan(ctx context.Context, o Options) (*Plan, error) {
 		p.Changes = append(p.Changes, cs...)
 	}
 	if len(deletes) > o.MaxDelete {
-		return p, fmt.Errorf("%d objects under s3://%s/%s have no file in the source and input \"max-delete\" allows %d; nothing was changed: %w",
-			len(deletes), o.Bucket, prefix, o.MaxDelete, ErrTooManyDeletes)
+		return p, &DeleteLimitError{Field: MaxDelete, Deletes: len(deletes), MaxDelete: o.MaxDelete, Bucket: o.Bucket, Prefix: prefix}
 	}
 	present += len(files)
 	if !o.ForceDelete && len(deletes)*2 > present {
-		return p, fmt.Errorf("%d of the %d objects under s3://%s/%s (once the uploads are in) would be deleted, more than half; set input \"force-delete\" to true if that is meant; nothing was changed: %w",
-			len(deletes), present, o.Bucket, prefix, ErrTooManyDeletes)
+		return p, &DeleteLimitError{Field: ForceDelete, Deletes: len(deletes), Present: present, Bucket: o.Bucket, Prefix: prefix}
 	}
 	return p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"strconv"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -24,11 +25,11 @@ type Rule struct {
 // checked.
 type RuleKind int
 
-// The kinds of rules, one per input.
+// The kinds of rules, one per field of [Options].
 const (
-	CacheControlRule RuleKind = iota // input "cache-control"
-	ContentTypeRule                  // input "content-type"
-	CompressRule                     // input "compress"
+	CacheControlRule RuleKind = iota // Options.CacheControl
+	ContentTypeRule                  // Options.ContentType
+	CompressRule                     // Options.Compress
 )
 
 // Content encodings a [CompressRule] may ask for.
@@ -37,14 +38,15 @@ const (
 	Brotli = "br"
 )
 
-func (k RuleKind) input() string {
+// field is the field of [Options] that rules of kind k fill.
+func (k RuleKind) field() Field {
 	switch k {
 	case ContentTypeRule:
-		return "content-type"
+		return ContentType
 	case CompressRule:
-		return "compress"
+		return Compress
 	default:
-		return "cache-control"
+		return CacheControl
 	}
 }
 
@@ -59,16 +61,16 @@ func (k RuleKind) example() string {
 	}
 }
 
-// ParseRules parses "glob=value" lines of the input that kind names. The
-// glob ends at the first "=", so values may hold "=" and commas
-// ("assets/**=public, max-age=31536000, immutable"). Every problem is
-// reported, each naming the input, the line, what was expected and what
-// was found.
+// ParseRules parses "glob=value" lines of rules of kind. The glob ends at
+// the first "=", so values may hold "=" and commas ("assets/**=public,
+// max-age=31536000, immutable"). Every problem is reported, each a
+// [*FieldError] naming the field kind fills, the line, what was expected
+// and what was found.
 func ParseRules(kind RuleKind, lines []string) ([]Rule, error) {
 	var rules []Rule
 	var errs []error
 	bad := func(i int, expected, found string) {
-		errs = append(errs, fmt.Errorf("input %q: line %d: expected %s, found %s", kind.input(), i+1, expected, found))
+		errs = append(errs, &FieldError{Field: kind.field(), Line: i + 1, Expected: expected, Found: found})
 	}
 	for i, line := range lines {
 		glob, value, ok := strings.Cut(line, "=")
@@ -103,12 +105,13 @@ func ParseRules(kind RuleKind, lines []string) ([]Rule, error) {
 	return rules, errors.Join(errs...)
 }
 
-// CheckExcludes reports the globs of the exclude input that are not valid.
+// CheckExcludes reports the globs of Options.Exclude that are not valid,
+// each a [*FieldError] naming [Exclude].
 func CheckExcludes(globs []string) error {
 	var errs []error
 	for _, g := range globs {
 		if err := checkGlob(g); err != nil {
-			errs = append(errs, fmt.Errorf("input %q: expected %s, found %q", "exclude", err, g))
+			errs = append(errs, problem(Exclude, err.Error(), strconv.Quote(g)))
 		}
 	}
 	return errors.Join(errs...)

@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// FuzzParseRules feeds the parsers of the exclude, cache-control,
-// content-type and compress inputs arbitrary lines. Properties: no panic
-// (parsing nor matching an accepted glob); every line is either a rule or
-// an error naming the input and the line; an accepted rule, written back
+// FuzzParseRules feeds the parsers of Exclude, CacheControl, ContentType
+// and Compress arbitrary lines. Properties: no panic (parsing nor matching
+// an accepted glob); every line is either a rule or an error naming the
+// field and the line; an accepted rule, written back
 // as glob=value, parses to itself; an exclude glob refused is named.
 func FuzzParseRules(f *testing.F) {
 	for _, seed := range []struct {
@@ -57,12 +57,12 @@ func FuzzParseRules(f *testing.F) {
 		}
 		for _, e := range errs {
 			msg := e.Error()
-			if !strings.HasPrefix(msg, fmt.Sprintf("input %q: line ", k.input())) {
-				t.Fatalf("error does not name the input and the line: %q", msg)
+			if !strings.HasPrefix(msg, string(k.field())+": line ") {
+				t.Fatalf("error does not name the field and the line: %q", msg)
 			}
 			var n int
-			if _, err := fmt.Sscanf(strings.TrimPrefix(msg, fmt.Sprintf("input %q: line ", k.input())), "%d:", &n); err != nil || n < 1 || n > len(lines) {
-				t.Fatalf("error names no line of the input: %q", msg)
+			if _, err := fmt.Sscanf(strings.TrimPrefix(msg, string(k.field())+": line "), "%d:", &n); err != nil || n < 1 || n > len(lines) {
+				t.Fatalf("error names no line of the field: %q", msg)
 			}
 		}
 		for _, r := range rules {

@@ -39,19 +39,19 @@ func TestParseRules(t *testing.T) {
 			name:    "every problem at once, each with its line",
 			kind:    s3sync.CacheControlRule,
 			lines:   []string{"no-equals", "=no-glob", "**/*.html=", "/abs/*=x", "[unclosed=x", `dir\*.js=x`},
-			wantErr: []string{`input "cache-control": line 1: expected glob=value, e.g. "**/*.html=no-cache", found "no-equals"`, "line 2:", "line 3:", "line 4: expected a glob relative to the source directory, without a leading /", "line 5: expected a valid glob", "line 6: expected a glob with forward slashes"},
+			wantErr: []string{`CacheControl: line 1: expected glob=value, e.g. "**/*.html=no-cache", found "no-equals"`, "line 2:", "line 3:", "line 4: expected a glob relative to the source directory, without a leading /", "line 5: expected a valid glob", "line 6: expected a glob with forward slashes"},
 		},
 		{
 			name:    "not a media type",
 			kind:    s3sync.ContentTypeRule,
 			lines:   []string{"*.x=not a type"},
-			wantErr: []string{`input "content-type": line 1: expected a media type like "text/html; charset=utf-8", found "not a type"`},
+			wantErr: []string{`ContentType: line 1: expected a media type like "text/html; charset=utf-8", found "not a type"`},
 		},
 		{
 			name:    "unknown encoding",
 			kind:    s3sync.CompressRule,
 			lines:   []string{"*.js=zstd"},
-			wantErr: []string{`input "compress": line 1: expected "gzip" or "br" after the "=", found "zstd"`},
+			wantErr: []string{`Compress: line 1: expected "gzip" or "br" after the "=", found "zstd"`},
 		},
 	}
 	for _, tt := range tests {
@@ -133,15 +133,15 @@ func TestOptionsValidate(t *testing.T) {
 		t.Fatal("want errors, have none")
 	}
 	for _, w := range []string{
-		`input "source": expected an existing directory`,
-		`input "bucket": expected an S3 bucket name`,
-		`input "exclude": expected a glob relative to the source directory`,
-		`input "max-delete": expected 0 or more, found -1`,
-		`input "concurrency": expected 1 to 256, found 1000`,
-		`input "cache-control": expected a valid glob`,
-		`input "compress": expected "gzip" or "br", found "zstd"`,
-		`input "force-delete": expected delete: true as well`,
-		`input "manifest-key": expected an S3 key`, `found "ferry/manifest.json"`,
+		`Source: expected an existing directory`,
+		`Bucket: expected an S3 bucket name`,
+		`Exclude: expected a glob relative to the source directory`,
+		`MaxDelete: expected 0 or more, found -1`,
+		`Concurrency: expected 1 to 256, found 1000`,
+		`CacheControl: expected a valid glob`,
+		`Compress: expected "gzip" or "br", found "zstd"`,
+		`ForceDelete: expected Delete: true as well`,
+		`ManifestKey: expected an S3 key`, `found "ferry/manifest.json"`,
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q:\n%v", w, err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -63,7 +64,7 @@ var (
 	// ErrBadSource: the source holds what is not synced: no file at all, a
 	// symbolic link leaving it, a name with a control character or not in
 	// UTF-8, a key S3 refuses. Plan returns it before reading the bucket;
-	// each problem names the input "source".
+	// each problem is a [*FieldError] naming [Source].
 	ErrBadSource = errors.New("the source cannot be synced")
 )
 
@@ -110,46 +111,44 @@ func New(client s3API, c Config) *Syncer {
 
 // Options say what to sync where, and how.
 type Options struct {
-	// Source is the local directory (input "source").
+	// Source is the local directory.
 	Source string
 	// Bucket and Prefix say where: the file at rel in Source becomes the
-	// object Prefix/rel (inputs "bucket", "prefix"). Slashes around Prefix
-	// do not matter; "" is the bucket's root.
+	// object Prefix/rel. Slashes around Prefix do not matter; "" is the
+	// bucket's root.
 	Bucket, Prefix string
 
 	// Exclude: files and objects whose path relative to Source/Prefix
-	// matches one of these globs are neither uploaded nor deleted (input
-	// "exclude").
+	// matches one of these globs are neither uploaded nor deleted.
 	Exclude []string
 	// CacheControl, ContentType and Compress: the first rule matching a
 	// file's path gives its Cache-Control header, its Content-Type
 	// (instead of [DetectContentType]) and the encoding it is compressed
-	// with before upload (inputs "cache-control", "content-type",
-	// "compress").
+	// with before upload.
 	CacheControl, ContentType, Compress []Rule
 
-	// Delete removes objects under Prefix that have no file in Source
-	// (input "delete"); MaxDelete caps how many, failing the plan before
-	// anything is written (input "max-delete"). Unless ForceDelete, the
-	// plan fails as well when it would delete more than half of the
-	// objects under Prefix (input "force-delete"). Manifests and prefixes
-	// of other syncs (a directory holding its own manifest, or named by a
-	// manifest at another key) are never deleted.
+	// Delete removes objects under Prefix that have no file in Source;
+	// MaxDelete caps how many, failing the plan before anything is written
+	// (with a [*DeleteLimitError]). Unless ForceDelete, the plan fails as
+	// well when it would delete more than half of the objects under
+	// Prefix. Manifests and prefixes of other syncs (a directory holding
+	// its own manifest, or named by a manifest at another key) are never
+	// deleted.
 	Delete      bool
 	MaxDelete   int
 	ForceDelete bool
 
 	// FollowSymlinks uploads what symbolic links in Source point at even
-	// when that is outside Source (input "follow-symlinks"); otherwise
-	// such links fail the plan with [ErrBadSource].
+	// when that is outside Source; otherwise such links fail the plan with
+	// [ErrBadSource].
 	FollowSymlinks bool
 
-	// ManifestKey is the key of the sync manifest (input "manifest-key");
-	// "" is Prefix/[ManifestName]. Its name must end with ManifestName.
+	// ManifestKey is the key of the sync manifest; "" is
+	// Prefix/[ManifestName]. Its name must end with ManifestName.
 	ManifestKey string
 
 	// Concurrency bounds the S3 requests in flight; 0 means
-	// DefaultConcurrency (input "concurrency").
+	// DefaultConcurrency.
 	Concurrency int
 
 	// MultipartThreshold and PartSize: files above the threshold are
@@ -159,31 +158,31 @@ type Options struct {
 
 var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
-// Validate reports every problem with the options at once, each naming the
-// input as the user knows it, what was expected and what was found. It
-// checks that Source is a directory.
+// Validate reports every problem with the options at once, each a
+// [*FieldError] naming the field at fault, what was expected and what was
+// found. It checks that Source is a directory.
 func (o Options) Validate() error {
 	var errs []error
 	switch fi, err := os.Stat(o.Source); {
 	case o.Source == "":
-		errs = append(errs, errors.New(`input "source": expected a directory, found none`))
+		errs = append(errs, problem(Source, "a directory", "none"))
 	case err != nil:
-		errs = append(errs, fmt.Errorf(`input "source": expected an existing directory, found %q (%v)`, o.Source, errors.Unwrap(err)))
+		errs = append(errs, problem(Source, "an existing directory", fmt.Sprintf("%q (%v)", o.Source, errors.Unwrap(err))))
 	case !fi.IsDir():
-		errs = append(errs, fmt.Errorf(`input "source": expected a directory, found the file %q`, o.Source))
+		errs = append(errs, problem(Source, "a directory", "the file "+strconv.Quote(o.Source)))
 	}
 	if !bucketRE.MatchString(o.Bucket) || strings.Contains(o.Bucket, "..") {
-		errs = append(errs, fmt.Errorf(`input "bucket": expected an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens), found %q`, o.Bucket))
+		errs = append(errs, problem(Bucket, "an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", strconv.Quote(o.Bucket)))
 	}
 	if p := o.prefix(); !utf8.ValidString(p) || strings.ContainsFunc(p, isCtl) || len(p) > maxKeyLength-len(ManifestName) {
-		errs = append(errs, fmt.Errorf(`input "prefix": expected a key prefix of valid UTF-8 without control characters, at most %d bytes, found %q`, maxKeyLength-len(ManifestName), o.Prefix))
+		errs = append(errs, problem(Prefix, fmt.Sprintf("a key prefix of valid UTF-8 without control characters, at most %d bytes", maxKeyLength-len(ManifestName)), strconv.Quote(o.Prefix)))
 	}
 	if k := o.ManifestKey; k != "" && (!utf8.ValidString(k) || strings.ContainsFunc(k, unicode.IsControl) || len(k) > maxKeyLength ||
 		strings.HasPrefix(k, "/") || !IsManifestKey(k)) {
-		errs = append(errs, fmt.Errorf(`input "manifest-key": expected an S3 key (no leading slash, valid UTF-8 without control characters, at most %d bytes) whose name ends with %q, so that every sync knows it for a manifest, found %q`, maxKeyLength, ManifestName, k))
+		errs = append(errs, problem(ManifestKey, fmt.Sprintf("an S3 key (no leading slash, valid UTF-8 without control characters, at most %d bytes) whose name ends with %q, so that every sync knows it for a manifest", maxKeyLength, ManifestName), strconv.Quote(k)))
 	}
 	if o.ForceDelete && !o.Delete {
-		errs = append(errs, errors.New(`input "force-delete": expected delete: true as well, found delete: false`))
+		errs = append(errs, &FieldError{Field: ForceDelete, Expected: "%s: true as well", Found: "%s: false", Refs: []Ref{{Field: Delete, Bare: true}, {Field: Delete, Bare: true}}})
 	}
 	if err := CheckExcludes(o.Exclude); err != nil {
 		errs = append(errs, err)
@@ -194,18 +193,18 @@ func (o Options) Validate() error {
 	}{{CacheControlRule, o.CacheControl}, {ContentTypeRule, o.ContentType}, {CompressRule, o.Compress}} {
 		for _, r := range set.rules {
 			if err := checkGlob(r.Glob); err != nil {
-				errs = append(errs, fmt.Errorf("input %q: expected %s, found %q", set.kind.input(), err, r.Glob))
+				errs = append(errs, problem(set.kind.field(), err.Error(), strconv.Quote(r.Glob)))
 			}
 			if set.kind == CompressRule && r.Value != Gzip && r.Value != Brotli {
-				errs = append(errs, fmt.Errorf(`input "compress": expected "gzip" or "br", found %q for %q`, r.Value, r.Glob))
+				errs = append(errs, problem(Compress, `"gzip" or "br"`, fmt.Sprintf("%q for %q", r.Value, r.Glob)))
 			}
 		}
 	}
 	if o.MaxDelete < 0 {
-		errs = append(errs, fmt.Errorf(`input "max-delete": expected 0 or more, found %d`, o.MaxDelete))
+		errs = append(errs, problem(MaxDelete, "0 or more", strconv.Itoa(o.MaxDelete)))
 	}
 	if o.Concurrency < 0 || o.Concurrency > MaxConcurrency {
-		errs = append(errs, fmt.Errorf(`input "concurrency": expected 1 to %d, found %d`, MaxConcurrency, o.Concurrency))
+		errs = append(errs, problem(Concurrency, fmt.Sprintf("1 to %d", MaxConcurrency), strconv.Itoa(o.Concurrency)))
 	}
 	if o.PartSize != 0 && o.PartSize < MinPartSize {
 		errs = append(errs, fmt.Errorf("part size: expected at least %d bytes, found %d", MinPartSize, o.PartSize))
