@@ -113,7 +113,9 @@ func (d *Deployer) Deploy(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if res.StackID == "" {
+	if cs.stackID != "" && cs.stackID != res.StackID {
+		// A new stack (REVIEW_IN_PROGRESS until executed): the change set
+		// names it, and it is the one to wait for.
 		res.StackID = cs.stackID
 		res.StackStatus = string(types.StackStatusReviewInProgress)
 	}

@@ -220,6 +220,7 @@ func runDeployCloudFormation(ctx context.Context, rt *action.Runtime, b Build) e
 		})
 	}
 	end := rt.Group(fmt.Sprintf("Stack %s: compare and plan (mode %s)", o.StackName, o.Mode))
+	events := false // the events group is open
 	d := cfn.New(cloudformation.NewFromConfig(cfg), s3c, cfn.Config{
 		Logger: rt.Logger(),
 		Region: cfg.Region,
@@ -228,9 +229,13 @@ func runDeployCloudFormation(ctx context.Context, rt *action.Runtime, b Build) e
 			end = rt.Group(fmt.Sprintf("Change set %s: %d changes", name, len(changes)))
 			writeChanges(rt, changes)
 			end()
-			end = rt.Group(fmt.Sprintf("Stack %s: events", o.StackName))
+			end = func() {}
 		},
 		Events: func(batch []cfn.Event) {
+			if !events {
+				end()
+				end, events = rt.Group(fmt.Sprintf("Stack %s: events", o.StackName)), true
+			}
 			for _, e := range batch {
 				fmt.Fprintln(rt.Log(), e)
 			}
