@@ -34,10 +34,10 @@ Outputs:
 `
 
 // cfnMoto is a private moto that gives change-set stacks their outputs
-// (moto.PreludeChangeSetOutputs), behind a proxy that records the calls.
+// (moto.PreludeChangeSets), behind a proxy that records the calls.
 func cfnMoto(t *testing.T) *faultproxy.Proxy {
 	t.Helper()
-	srv := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeChangeSetOutputs})
+	srv := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeChangeSets})
 	return faultproxy.New(t, srv.Endpoint, faultproxy.Options{})
 }
 

@@ -152,7 +152,7 @@ func sigtermScenarios() []scenario {
 	return []scenario{
 		{name: "during blob upload", action: "build-push-ecr", registry: true, setup: pushSIGTERM},
 		{name: "while waiting for the rollouts", action: "deploy-ecs", setup: deploySIGTERM},
-		{name: "while waiting for the stack", action: "deploy-cloudformation", motoPrelude: moto.PreludeChangeSetOutputs, setup: cfnSIGTERM},
+		{name: "while waiting for the stack", action: "deploy-cloudformation", motoPrelude: moto.PreludeChangeSets, setup: cfnSIGTERM},
 		{name: "while baking between steps", action: "redirect-traffic", setup: trafficSIGTERM},
 		{name: "with uploads in flight", action: "sync-s3-cloudfront", setup: syncSIGTERM},
 	}
