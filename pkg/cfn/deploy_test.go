@@ -32,6 +32,9 @@ func wantCalls(t *testing.T, f *fakeCFN, want map[string]int) {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if testing.Verbose() {
+		t.Logf("calls: %v", f.calls)
+	}
 	for name, n := range want {
 		if f.calls[name] != n {
 			t.Errorf("%s calls: want %d, have %d", name, n, f.calls[name])
@@ -252,6 +255,9 @@ func TestFailedCreateRollbackComplete(t *testing.T) {
 		t.Errorf("CreateChangeSet: want a CREATE, have %s", in.ChangeSetType)
 	}
 
+	if testing.Verbose() {
+		t.Logf("calls: %v", f.calls)
+	}
 	before := f.count("CreateChangeSet")
 	_, err = cfn.New(f, nil, fastConfig(nil)).Deploy(context.Background(), apply(oldTemplate))
 	if !errors.Is(err, cfn.ErrRollbackComplete) || !strings.Contains(err.Error(), "delete-stack") || f.count("CreateChangeSet") != before {
