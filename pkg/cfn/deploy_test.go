@@ -260,7 +260,8 @@ func TestFailedCreateRollbackComplete(t *testing.T) {
 	}
 	before := f.count("CreateChangeSet")
 	_, err = cfn.New(f, nil, fastConfig(nil)).Deploy(context.Background(), apply(oldTemplate))
-	if !errors.Is(err, cfn.ErrRollbackComplete) || !strings.Contains(err.Error(), "delete-stack") || f.count("CreateChangeSet") != before {
+	if !errors.Is(err, cfn.ErrRollbackComplete) || !strings.Contains(err.Error(), `stack "app" is in ROLLBACK_COMPLETE, nothing changed`) ||
+		!strings.Contains(err.Error(), "delete-stack") || f.count("CreateChangeSet") != before {
 		t.Errorf("a run on ROLLBACK_COMPLETE: want refused before any change set, have %v", err)
 	}
 }
