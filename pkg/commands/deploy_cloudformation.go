@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -183,8 +184,8 @@ func readParameters(rt *action.Runtime) []cfn.Parameter {
 			continue
 		}
 		path := line
-		if !strings.HasPrefix(path, "/") {
-			path = rt.Workspace() + "/" + path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(rt.Workspace(), path)
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
