@@ -144,6 +144,11 @@ func planCloudFormation(rt *action.Runtime) cfn.Options {
 		_, _ = rand.Read(tail[:])
 		o.ChangeSetName = cfn.ChangeSetName(strings.TrimPrefix(id+"-"+hex.EncodeToString(tail[:]), "-"), time.Now())
 	}
+	// The console shows where a change set comes from.
+	o.Description = "ferry deploy-cloudformation"
+	if u := rt.Context().RunURL; u != "" && len(u) < 900 {
+		o.Description += ", run " + u
+	}
 	if p := in.String("stack-policy"); p != "" {
 		if strings.HasPrefix(strings.TrimSpace(p), "{") {
 			o.StackPolicy = p
