@@ -20,7 +20,7 @@ var emulated = []string{
 	"moto runs with moto.PreludeWeightedListener: its CloudFormation listener handler fails on a weighted forward (HTTP 500); the prelude takes the action as given, as AWS does.",
 	"moto runs with MOTO_ECS_SERVICE_RUNNING=1, so that a service reports its task running and its deployment COMPLETED.",
 	"The container registry is an in-memory one on loopback (moto has none), behind ECR's Basic auth AWS:<token> with the token moto's GetAuthorizationToken hands out; build-push-ecr reaches it with registry-endpoint.",
-	"moto runs with moto.PreludeChangeSetOutputs: its ExecuteChangeSet leaves a stack created through a change set without outputs; the prelude gives the stack its template's outputs, as AWS does.",
+	"moto runs with moto.PreludeChangeSets: its ExecuteChangeSet leaves a stack created through a change set without outputs; the prelude gives the stack its template's outputs, as AWS does.",
 	"moto 5.2.1's change sets list every resource as Add, even for an identical template: deploy-cloudformation compares the deployed template, parameters and tags first, so run 2 makes no change set on moto as on AWS.",
 	"moto skips AWS::CloudFront::Distribution and AWS::CloudWatch::Alarm: once run 1's deploy-cloudformation has created the stack, the demo creates the distribution (origin: the bucket, origin path /site) and the 5xx alarm (in OK) through their APIs.",
 	"moto's ECS services are not behind their target groups: the demo registers one IP target in each (on AWS, ECS registers each task's IP), which moto reports healthy, so redirect-traffic's health gate passes.",

@@ -107,19 +107,19 @@ func Start(ctx context.Context, logf func(string, ...any)) (_ *Stack, err error)
 		return nil, err
 	}
 	// A private server: the preludes cannot be applied to a shared one.
-	// PreludeChangeSetOutputs gives a stack made by a change set (ferry
+	// PreludeChangeSets gives a stack made by a change set (ferry
 	// deploy-cloudformation's way) its outputs, as CloudFormation does.
 	// MOTO_ECS_SERVICE_RUNNING=1 makes moto report one running task per
 	// service and its deployment COMPLETED, so that a rollout settles.
 	e.Moto, err = moto.Start(ctx, moto.Options{
 		Env:     []string{"MOTO_ECS_SERVICE_RUNNING=1"},
-		Prelude: moto.PreludeWeightedListener + moto.PreludeChangeSetOutputs,
+		Prelude: moto.PreludeWeightedListener + moto.PreludeChangeSets,
 	})
 	if err != nil {
 		return nil, err
 	}
 	e.closers = append(e.closers, e.Moto.Stop)
-	logf("moto_server %s on %s (private; with moto.PreludeWeightedListener, moto.PreludeChangeSetOutputs and MOTO_ECS_SERVICE_RUNNING=1)", moto.Version, e.Moto.Endpoint)
+	logf("moto_server %s on %s (private; with moto.PreludeWeightedListener, moto.PreludeChangeSets and MOTO_ECS_SERVICE_RUNNING=1)", moto.Version, e.Moto.Endpoint)
 	e.AWS = aws.Config{
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),

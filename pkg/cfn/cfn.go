@@ -188,11 +188,18 @@ type StackError struct {
 	Reason    string // the stack's status reason
 	RootCause *Event // nil when no failed event was seen
 	Advice    string // how to proceed, when there is something to say
+	// Found: the stack was in this state when the run began, which
+	// changed nothing.
+	Found bool
 }
 
 func (e *StackError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "stack %q ended in %s", e.Stack, e.Status)
+	if e.Found {
+		fmt.Fprintf(&b, "stack %q is in %s, nothing changed", e.Stack, e.Status)
+	} else {
+		fmt.Fprintf(&b, "stack %q ended in %s", e.Stack, e.Status)
+	}
 	if e.RootCause != nil {
 		fmt.Fprintf(&b, "; root cause: %s (%s) %s: %s", e.RootCause.LogicalID, e.RootCause.Type, e.RootCause.Status, e.RootCause.Reason)
 	} else if e.Reason != "" {

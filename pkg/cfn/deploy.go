@@ -113,7 +113,9 @@ func (d *Deployer) Deploy(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if res.StackID == "" {
+	if cs.stackID != "" && cs.stackID != res.StackID {
+		// A new stack (REVIEW_IN_PROGRESS until executed): the change set
+		// names it, and it is the one to wait for.
 		res.StackID = cs.stackID
 		res.StackStatus = string(types.StackStatusReviewInProgress)
 	}
@@ -166,17 +168,14 @@ func notExist(err error) bool {
 
 // updatable refuses a stack in a state no change set can leave.
 func updatable(s *types.Stack) error {
-	name := aws.ToString(s.StackName)
-	e := &StackError{Stack: name, Status: string(s.StackStatus), Reason: aws.ToString(s.StackStatusReason)}
 	switch s.StackStatus {
-	case types.StackStatusRollbackComplete:
-		e.Advice = advice(name, s.StackStatus)
-	case types.StackStatusRollbackFailed, types.StackStatusDeleteFailed, types.StackStatusUpdateRollbackFailed, types.StackStatusImportRollbackFailed:
-		e.Advice = advice(name, s.StackStatus)
-	default:
-		return nil
+	case types.StackStatusRollbackComplete, types.StackStatusRollbackFailed, types.StackStatusDeleteFailed,
+		types.StackStatusUpdateRollbackFailed, types.StackStatusImportRollbackFailed:
+		name := aws.ToString(s.StackName)
+		return &StackError{Stack: name, Status: string(s.StackStatus), Reason: aws.ToString(s.StackStatusReason),
+			Advice: advice(name, s.StackStatus), Found: true}
 	}
-	return e
+	return nil
 }
 
 // advice is how to proceed from a stack's failed state.

@@ -32,6 +32,9 @@ func wantCalls(t *testing.T, f *fakeCFN, want map[string]int) {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if testing.Verbose() {
+		t.Logf("calls: %v", f.calls)
+	}
 	for name, n := range want {
 		if f.calls[name] != n {
 			t.Errorf("%s calls: want %d, have %d", name, n, f.calls[name])
@@ -252,9 +255,13 @@ func TestFailedCreateRollbackComplete(t *testing.T) {
 		t.Errorf("CreateChangeSet: want a CREATE, have %s", in.ChangeSetType)
 	}
 
+	if testing.Verbose() {
+		t.Logf("calls: %v", f.calls)
+	}
 	before := f.count("CreateChangeSet")
 	_, err = cfn.New(f, nil, fastConfig(nil)).Deploy(context.Background(), apply(oldTemplate))
-	if !errors.Is(err, cfn.ErrRollbackComplete) || !strings.Contains(err.Error(), "delete-stack") || f.count("CreateChangeSet") != before {
+	if !errors.Is(err, cfn.ErrRollbackComplete) || !strings.Contains(err.Error(), `stack "app" is in ROLLBACK_COMPLETE, nothing changed`) ||
+		!strings.Contains(err.Error(), "delete-stack") || f.count("CreateChangeSet") != before {
 		t.Errorf("a run on ROLLBACK_COMPLETE: want refused before any change set, have %v", err)
 	}
 }
@@ -322,5 +329,36 @@ func TestChangeSetNameTaken(t *testing.T) {
 				t.Errorf("want %v, have %s, %v", tc.want, res.Status, err)
 			}
 		})
+	}
+}
+
+// TestFailedUpdateRolledBack: an update fails and rolls back; the error
+// names the resource that failed, the final UPDATE_ROLLBACK_COMPLETE and
+// that the stack is as before, and the stack can be deployed again.
+func TestFailedUpdateRolledBack(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, "DescribeStacks", "GetTemplate", "CreateChangeSet", "DescribeChangeSet", "ExecuteChangeSet", "DescribeStackEvents").
+		withStack(types.StackStatusUpdateComplete, oldTemplate)
+	f.changes = []types.Change{resourceChange(types.ChangeActionModify, "Service", "web", "AWS::ECS::Service", types.ReplacementFalse)}
+	f.execute = []types.StackStatus{types.StackStatusUpdateInProgress, types.StackStatusUpdateRollbackInProgress, types.StackStatusUpdateRollbackComplete}
+	f.happen = []types.StackEvent{
+		event("Service", "AWS::ECS::Service", "UPDATE_IN_PROGRESS", ""),
+		event("Service", "AWS::ECS::Service", "UPDATE_FAILED", "Resource handler returned message: \"Invalid request provided: container web: image not found\""),
+		event("app", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_IN_PROGRESS", "The following resource(s) failed to update: [Service]."),
+		event("Service", "AWS::ECS::Service", "UPDATE_COMPLETE", ""),
+		event("app", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE", ""),
+	}
+	res, err := cfn.New(f, nil, fastConfig(nil)).Deploy(context.Background(), apply(newTemplate))
+	var se *cfn.StackError
+	if !errors.As(err, &se) || errors.Is(err, cfn.ErrRollbackComplete) || se.RootCause == nil || se.RootCause.Status != "UPDATE_FAILED" {
+		t.Fatalf("want a StackError rooted in Service's UPDATE_FAILED, have %v", err)
+	}
+	for _, want := range []string{"ended in UPDATE_ROLLBACK_COMPLETE", "Service (AWS::ECS::Service) UPDATE_FAILED", "image not found", "the stack is as it was before"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if res.Status != cfn.Failed || res.StackStatus != "UPDATE_ROLLBACK_COMPLETE" || len(res.Changes) != 1 {
+		t.Errorf("result: want failed, UPDATE_ROLLBACK_COMPLETE, the change, have %+v", res)
 	}
 }

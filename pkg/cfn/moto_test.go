@@ -49,11 +49,11 @@ func (c *calls) take() map[string]int {
 }
 
 // motoClients are a CloudFormation and an S3 client for a private moto
-// patched to give change-set stacks their outputs (moto.PreludeChangeSetOutputs),
+// patched to give change-set stacks their outputs (moto.PreludeChangeSets),
 // counting the calls they send.
 func motoClients(t *testing.T) (*cloudformation.Client, *s3.Client, *calls) {
 	t.Helper()
-	srv := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeChangeSetOutputs})
+	srv := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeChangeSets})
 	c := &calls{n: map[string]int{}}
 	creds := credentials.NewStaticCredentialsProvider("testing", "testing", "")
 	cf := cloudformation.New(cloudformation.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint), Credentials: creds,
@@ -246,7 +246,7 @@ func TestMotoReferenceStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeWeightedListener + moto.PreludeChangeSetOutputs})
+	srv := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeWeightedListener + moto.PreludeChangeSets})
 	c := &calls{n: map[string]int{}}
 	cf := cloudformation.New(cloudformation.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""), APIOptions: []func(*middleware.Stack) error{c.add}})
@@ -270,3 +270,30 @@ func TestMotoReferenceStack(t *testing.T) {
 }
 
 func fixedNow() time.Time { return time.Date(2026, 12, 4, 5, 0, 0, 0, time.UTC) }
+
+// TestMotoPlanThenApply: a plan's change set left unexecuted, then an
+// apply: the new change set is the waiting stack's (as on AWS), the stack
+// is created once, and the next run is unchanged.
+func TestMotoPlanThenApply(t *testing.T) {
+	t.Parallel()
+	cf, _, c := motoClients(t)
+	d := cfn.New(cf, nil, cfn.Config{PollInterval: 10e6, MaxPollInterval: 50e6})
+	ctx := context.Background()
+	o := cfn.Options{StackName: "moto-review", TemplateBody: motoTemplate, Parameters: []cfn.Parameter{{Key: "Count", Value: "5"}}, Mode: cfn.ModePlan, ChangeSetName: "ferry-review-1"}
+	plan, err := d.Deploy(ctx, o)
+	if err != nil || plan.Status != cfn.Planned {
+		t.Fatalf("plan: want planned, have %s, %v", plan.Status, err)
+	}
+	o.Mode, o.ChangeSetName = cfn.ModeApply, "ferry-review-2"
+	res, err := d.Deploy(ctx, o)
+	if err != nil || res.Status != cfn.Created || res.StackID != plan.StackID {
+		t.Fatalf("apply: want the planned stack created, have %s %s (planned %s), %v", res.Status, res.StackID, plan.StackID, err)
+	}
+	c.take()
+	o.ChangeSetName = "ferry-review-3"
+	res, err = d.Deploy(ctx, o)
+	if err != nil || res.Status != cfn.Unchanged {
+		t.Fatalf("third run: want unchanged, have %s, %v", res.Status, err)
+	}
+	wantCounts(t, "third run", c.take(), map[string]int{"DescribeStacks": 1, "GetTemplate": 1})
+}

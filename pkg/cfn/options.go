@@ -304,7 +304,7 @@ func ParseParameterFile(data []byte) ([]Parameter, error) {
 		// CodePipeline's template configuration: Parameters, Tags, StackPolicy.
 		obj = nil
 		if err := json.Unmarshal(inner, &obj); err != nil {
-			return nil, fmt.Errorf("Parameters: %w", err)
+			return nil, fmt.Errorf("the object under \"Parameters\": %w", err)
 		}
 	}
 	keys := make([]string, 0, len(obj))

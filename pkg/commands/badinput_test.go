@@ -679,6 +679,10 @@ func badInputs() []badInput {
 		{action: "deploy-cloudformation", name: "execute without a change set", with: in("stack-name", "app", "mode", "execute"), problems: []string{
 			`input "change-set-name": expected the name of the change set to execute (mode execute): a letter, then letters, digits and hyphens, at most 128, found none`,
 		}},
+		{action: "deploy-cloudformation", name: "comment without a token", with: in("stack-name", "app", "mode", "execute", "change-set-name", "ferry-1", "comment", "true"),
+			problems: []string{
+				`input "github-token": expected a token to keep the pull or merge request comment with (comment is true), found none`,
+			}},
 		{action: "deploy-cloudformation", name: "every other input wrong", with: func(f *badFixtures) map[string]string {
 			return map[string]string{"stack-name": "app", "template": f.file, "parameters": "Env=prod\nmissing-params.json", "tags": "aws:owner=me",
 				"capabilities": "CAPABILITY_ROOT", "role-arn": "cfn-role", "notification-arns": "arn:aws:sqs:us-east-1:123456789012:q",

@@ -22,7 +22,7 @@ import (
 // ---- deploy-cloudformation
 
 func cfnScenarios() []scenario {
-	p := moto.PreludeChangeSetOutputs
+	p := moto.PreludeChangeSets
 	return []scenario{
 		{name: "create with outputs and a stack policy", action: "deploy-cloudformation", motoPrelude: p, chaos: true, setup: cfnCreate},
 		{name: "identical stack unchanged", action: "deploy-cloudformation", motoPrelude: p, setup: cfnUnchanged},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/ferry-ci/ferry/pkg/action"
 	"github.com/ferry-ci/ferry/pkg/cfn"
+	"github.com/ferry-ci/ferry/pkg/notify"
 )
 
 func deployCloudFormation() Command {
@@ -38,6 +40,9 @@ func deployCloudFormation() Command {
 		{Name: "rollback-monitoring-time", Kind: action.Duration, Description: "How long CloudFormation watches rollback-alarms after the deployment, whole minutes up to 3h, e.g. 10m."},
 		{Name: "mode", Options: cfn.Modes(), Default: string(cfn.ModeApply), Description: "plan: make and describe a change set and leave it for review; execute: run the change set named by change-set-name (made by a plan step); apply: both at once."},
 		{Name: "change-set-name", Description: "With mode execute: the change set to run (a plan step's change-set-name output). Otherwise the name of the change set to make; default ferry-<run id>-<attempt>-<random>-<UTC time>, unique per run."},
+		{Name: "comment", Kind: action.Bool, Default: "false", Description: "Keep the diff (the job summary) as one sticky comment on the pull or merge request, updated by every run for this stack: needs github-token (pull-requests: write) on GitHub, gitlab-token (api) on GitLab."},
+		{Name: "github-token", Secret: true, Description: "With comment: a GitHub token allowed to comment on the pull request (GITHUB_TOKEN with pull-requests: write)."},
+		{Name: "gitlab-token", Secret: true, Description: "With comment: a GitLab token with the api scope, to keep the note on the merge request."},
 		{Name: "protect", Kind: action.List, Description: "Resource types, e.g. AWS::RDS::DBInstance, AWS::DynamoDB::Table, AWS::S3::Bucket: a change set that replaces (or may replace) or deletes one is refused before it runs (exit 1)."},
 	}
 	return Command{
@@ -139,6 +144,11 @@ func planCloudFormation(rt *action.Runtime) cfn.Options {
 		_, _ = rand.Read(tail[:])
 		o.ChangeSetName = cfn.ChangeSetName(strings.TrimPrefix(id+"-"+hex.EncodeToString(tail[:]), "-"), time.Now())
 	}
+	// The console shows where a change set comes from.
+	o.Description = "ferry deploy-cloudformation"
+	if u := rt.Context().RunURL; u != "" && len(u) < 900 {
+		o.Description += ", run " + u
+	}
 	if p := in.String("stack-policy"); p != "" {
 		if strings.HasPrefix(strings.TrimSpace(p), "{") {
 			o.StackPolicy = p
@@ -147,6 +157,13 @@ func planCloudFormation(rt *action.Runtime) cfn.Options {
 		} else {
 			o.StackPolicy = string(body)
 		}
+	}
+	if in.Bool("comment") && in.String("github-token") == "" && in.String("gitlab-token") == "" {
+		name := "github-token"
+		if rt.Platform() == action.GitLab {
+			name = "gitlab-token"
+		}
+		in.Problem(name, "a token to keep the pull or merge request comment with (comment is true)", "none")
 	}
 	o.Parameters = readParameters(rt)
 	// A problem with an input already reported (one that failed to parse)
@@ -172,8 +189,8 @@ func readParameters(rt *action.Runtime) []cfn.Parameter {
 			continue
 		}
 		path := line
-		if !strings.HasPrefix(path, "/") {
-			path = rt.Workspace() + "/" + path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(rt.Workspace(), path)
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -209,6 +226,7 @@ func runDeployCloudFormation(ctx context.Context, rt *action.Runtime, b Build) e
 		})
 	}
 	end := rt.Group(fmt.Sprintf("Stack %s: compare and plan (mode %s)", o.StackName, o.Mode))
+	events := false // the events group is open
 	d := cfn.New(cloudformation.NewFromConfig(cfg), s3c, cfn.Config{
 		Logger: rt.Logger(),
 		Region: cfg.Region,
@@ -217,9 +235,13 @@ func runDeployCloudFormation(ctx context.Context, rt *action.Runtime, b Build) e
 			end = rt.Group(fmt.Sprintf("Change set %s: %d changes", name, len(changes)))
 			writeChanges(rt, changes)
 			end()
-			end = rt.Group(fmt.Sprintf("Stack %s: events", o.StackName))
+			end = func() {}
 		},
 		Events: func(batch []cfn.Event) {
+			if !events {
+				end()
+				end, events = rt.Group(fmt.Sprintf("Stack %s: events", o.StackName)), true
+			}
 			for _, e := range batch {
 				fmt.Fprintln(rt.Log(), e)
 			}
@@ -231,8 +253,12 @@ func runDeployCloudFormation(ctx context.Context, rt *action.Runtime, b Build) e
 	if err := setStackOutputs(rt, res); err != nil {
 		return errors.Join(runErr, err)
 	}
-	if err := rt.Summary(cloudFormationSummary(o, res, runErr)); err != nil {
+	summary := cloudFormationSummary(o, res, runErr)
+	if err := rt.Summary(summary); err != nil {
 		return errors.Join(runErr, err)
+	}
+	if rt.Inputs().Bool("comment") {
+		postCloudFormationComment(ctx, rt, b, o.StackName, summary)
 	}
 	if errors.Is(runErr, cfn.ErrNoSuchChangeSet) {
 		// Found by reading, before any write.
@@ -335,6 +361,9 @@ func cloudFormationSummary(o cfn.Options, res cfn.Result, runErr error) string {
 	if runErr != nil {
 		fmt.Fprintf(&b, "\n**Failed**: %s\n", mdCell(runErr.Error()))
 	}
+	if len(res.Changes) == 0 && (res.Status == cfn.Created || res.Status == cfn.Updated || res.Status == cfn.Planned) && res.ChangeSetName != "" {
+		b.WriteString("\nThe change set lists no resource changes.\n")
+	}
 	if len(res.Changes) > 0 {
 		fmt.Fprintf(&b, "\n#### Changes (%d)\n\n| Action | Logical ID | Type | Physical ID | Replacement | What changes |\n|---|---|---|---|---|---|\n", len(res.Changes))
 		for i, c := range res.Changes {
@@ -370,4 +399,63 @@ func cloudFormationSummary(o cfn.Options, res cfn.Result, runErr error) string {
 func mdCell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// maxCommentBytes keeps a comment under GitHub's 65,536 characters.
+const maxCommentBytes = 60000
+
+// postCloudFormationComment keeps the summary as the stack's sticky
+// comment on the run's pull or merge request (pkg/notify's Comment: found
+// by its marker among the token's own comments, edited, created only when
+// there is none). A failure to comment is a warning: the stack is what the
+// run is about.
+func postCloudFormationComment(ctx context.Context, rt *action.Runtime, b Build, stack, summary string) {
+	rc := rt.Context()
+	if rc.PullRequest == 0 {
+		rt.Logger().Info("no pull or merge request: no comment")
+		return
+	}
+	if ctx.Err() != nil {
+		rt.Warn("no comment: the run was cancelled or timed out")
+		return
+	}
+	in := rt.Inputs()
+	if len(summary) > maxCommentBytes {
+		summary = strings.ToValidUTF8(summary[:maxCommentBytes], "") + "\n\n… (cut: the job summary has it all)\n"
+	}
+	if rc.RunURL != "" {
+		summary += fmt.Sprintf("\n[View run](%s)\n", rc.RunURL)
+	}
+	hc := (&notify.Retry{}).Client()
+	ua := "ferry/" + b.Version
+	key := "deploy-cloudformation/" + stack
+	var (
+		dests []notify.Destination
+		err   error
+	)
+	if token := in.String("github-token"); token != "" {
+		owner, repo, _ := strings.Cut(rc.Repository, "/")
+		t := githubTarget{token: token, apiURL: firstOf(rc.Forges.GitHubAPI, "https://api.github.com"), owner: owner, repo: repo, number: rc.PullRequest}
+		t.graphqlURL = firstOf(rc.Forges.GitHubGraphQL, graphqlURL(t.apiURL))
+		dests, err = t.destinations(rt, hc, ua, key, notify.Message{})
+	} else {
+		t := gitlabTarget{token: in.String("gitlab-token"), apiURL: firstOf(rc.Forges.GitLabAPI, "https://gitlab.com/api/v4"), project: rc.Repository, iid: int64(rc.PullRequest)}
+		dests, err = t.destinations(rt, hc, ua, key, notify.Message{})
+	}
+	if err != nil {
+		rt.Warn(fmt.Sprintf("no comment: %v", err))
+		return
+	}
+	for _, d := range dests {
+		c, ok := d.(notify.Comment)
+		if !ok {
+			continue
+		}
+		r, err := c.Put(ctx, summary)
+		if err != nil {
+			rt.Warn(fmt.Sprintf("%s: %v", c.Name(), notify.Scrub(err)))
+			continue
+		}
+		rt.Logger().Info("comment", "destination", c.Name(), "id", r.ID, "action", r.Action)
+	}
 }

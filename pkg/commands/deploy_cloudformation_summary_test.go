@@ -42,4 +42,13 @@ func TestCloudFormationSummaryGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Check(t, filepath.Join("testdata", "cloudformation-protected-summary.md"), []byte(cloudFormationSummary(o, res, err)))
+
+	// A create that failed: the root cause, the final state, what to do.
+	o = cfn.Options{StackName: "app", Mode: cfn.ModeApply}
+	failed := cfn.Result{Status: cfn.Failed, StackStatus: "ROLLBACK_COMPLETE", ChangeSetName: "ferry-12345678-1-20261204-050000",
+		Changes: []cfn.Change{{Action: "Add", LogicalID: "Assets", Type: "AWS::S3::Bucket"}, {Action: "Add", LogicalID: "Db", Type: "AWS::RDS::DBInstance"}}}
+	err = &cfn.StackError{Stack: "app", Status: "ROLLBACK_COMPLETE",
+		RootCause: &cfn.Event{LogicalID: "Assets", Type: "AWS::S3::Bucket", Status: "CREATE_FAILED", Reason: "app-assets already exists"},
+		Advice:    "the stack's creation failed and was rolled back; a stack in ROLLBACK_COMPLETE cannot be updated: delete it (aws cloudformation delete-stack --stack-name app) and run again"}
+	golden.Check(t, filepath.Join("testdata", "cloudformation-failed-summary.md"), []byte(cloudFormationSummary(o, failed, err)))
 }

@@ -34,10 +34,10 @@ Outputs:
 `
 
 // cfnMoto is a private moto that gives change-set stacks their outputs
-// (moto.PreludeChangeSetOutputs), behind a proxy that records the calls.
+// (moto.PreludeChangeSets), behind a proxy that records the calls.
 func cfnMoto(t *testing.T) *faultproxy.Proxy {
 	t.Helper()
-	srv := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeChangeSetOutputs})
+	srv := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeChangeSets})
 	return faultproxy.New(t, srv.Endpoint, faultproxy.Options{})
 }
 
@@ -174,5 +174,57 @@ func TestDeployCloudFormationPlanExecuteGitLab(t *testing.T) {
 		Env: gitlab(exec, map[string]string{"FERRY_MODE": "execute", "FERRY_CHANGE_SET_NAME": "ferry-never-made"})})
 	if res.Code != 2 || !strings.Contains(res.Stderr, `input "change-set-name": change set "ferry-never-made" of stack "gl-app": no such change set`) {
 		t.Errorf("unknown change set: want exit 2 naming the input, have %d\n%s", res.Code, res.Stderr)
+	}
+}
+
+// TestDeployCloudFormationPRComment: three runs on one pull request
+// (created, unchanged, updated) leave one sticky comment, updated by each:
+// it ends with the last run's diff. The token never shows.
+func TestDeployCloudFormationPRComment(t *testing.T) {
+	t.Parallel()
+	p := cfnMoto(t)
+	s := newSink(t)
+	template := writeTemp(t, "stack.yml", cfnTemplate)
+	env := merge(trafficEnv(p.URL), githubNotifyEnv(t), map[string]string{
+		"GITHUB_REPOSITORY": "ferry-ci/example", "GITHUB_API_URL": s.URL + "/github", "GITHUB_GRAPHQL_URL": s.URL + "/github/graphql",
+	})
+	var statuses []string
+	for i, count := range []string{"1", "1", "2"} {
+		res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{
+			Action: "deploy-cloudformation",
+			With: map[string]string{"stack-name": "pr-app", "template": template, "parameters": "Count=" + count,
+				"comment": "true", "github-token": githubTokenSecret, "timeout": "2m"},
+			Env: env,
+		})
+		if res.Code != 0 {
+			t.Fatalf("run %d: exit %d\n%s", i+1, res.Code, res.Stderr)
+		}
+		checkNoLeaks(t, res, githubTokenSecret)
+		statuses = append(statuses, res.Outputs["status"])
+	}
+	if want := "created unchanged updated"; strings.Join(statuses, " ") != want {
+		t.Errorf("statuses: want %s, have %v", want, statuses)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.comments) != 1 {
+		t.Fatalf("comments: want one, updated, have %d", len(s.comments))
+	}
+	body := s.comments[0]["body"].(string)
+	// moto's change set for a new parameter value lists no resource change
+	// (its change sets compare resources, not values): the summary says so.
+	for _, w := range []string{"<!-- ferry:notify:deploy-cloudformation/pr-app -->\n", "stack `pr-app` updated", "| UPDATE_COMPLETE | apply | `ferry-", "[View run]("} {
+		if !strings.Contains(body, w) {
+			t.Errorf("comment lacks %q:\n%s", w, body)
+		}
+	}
+	posts := 0
+	for _, r := range s.requests {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "/issues/7/comments") {
+			posts++
+		}
+	}
+	if posts != 1 {
+		t.Errorf("comments created: want 1, have %d", posts)
 	}
 }

@@ -110,7 +110,7 @@ type scenario struct {
 	// MOTO_ECS_SERVICE_RUNNING=1); nil runs on the shared one.
 	motoEnv []string
 	// motoPrelude asks for a private moto with this moto.Options.Prelude
-	// (a patch of an emulator defect, e.g. moto.PreludeChangeSetOutputs).
+	// (a patch of an emulator defect, e.g. moto.PreludeChangeSets).
 	motoPrelude string
 	registry    bool // a registry behind its own proxy
 	// native puts ECS's service deployments (ecsdeploytest) between the
