@@ -4,7 +4,6 @@ package cfn_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -190,26 +189,6 @@ func TestStackSetAgainstMoto(t *testing.T) {
 	}
 	if len(list.Summaries) != 6 {
 		t.Errorf("want 6 stack instances, have %d", len(list.Summaries))
-	}
-}
-
-// TestStackSetInvalidPlanMakesNoCall: a plan with problems is refused
-// before the first call, with every problem.
-func TestStackSetInvalidPlanMakesNoCall(t *testing.T) {
-	t.Parallel()
-	calls := &stackSetCalls{n: map[string]int{}}
-	// No server: any call would fail to connect, and be counted.
-	d := cfn.NewStackSetDeployer(stackSetMotoClient("http://127.0.0.1:1", calls), cfn.StackSetConfig{})
-	_, err := d.Deploy(context.Background(), cfn.StackSetPlan{Name: "web", TemplateBody: "{}", Accounts: []string{"1234"}})
-	var fe *cfn.StackSetFieldError
-	if !errors.As(err, &fe) {
-		t.Fatalf("want field problems, have %v", err)
-	}
-	if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != 2 {
-		t.Errorf("want 2 problems (account, regions), have %d: %v", n, err)
-	}
-	if n := calls.take(); len(n) != 0 {
-		t.Errorf("want no call, have %v", n)
 	}
 }
 

@@ -485,3 +485,22 @@ func TestStackSetScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestStackSetInvalidPlanMakesNoCall: a plan with problems is refused
+// before the first call, with every problem.
+func TestStackSetInvalidPlanMakesNoCall(t *testing.T) {
+	t.Parallel()
+	f := newStackSetFake(t)
+	_, err := cfn.NewStackSetDeployer(f, stackSetFastConfig()).Deploy(context.Background(),
+		cfn.StackSetPlan{Name: "web", TemplateBody: "{}", Accounts: []string{"1234"}})
+	var fe *cfn.StackSetFieldError
+	if !errors.As(err, &fe) {
+		t.Fatalf("want field problems, have %v", err)
+	}
+	if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != 2 {
+		t.Errorf("want 2 problems (accounts, regions), have %d: %v", n, err)
+	}
+	if c := f.Calls(); len(c) != 0 {
+		t.Errorf("want no call, have %v", c)
+	}
+}
