@@ -20,10 +20,10 @@ import (
 
 // Defaults of [StackSetConfig].
 const (
-	DefaultStackSetPollInterval    = 5 * time.Second
-	DefaultStackSetMaxPollInterval = 30 * time.Second
-	DefaultStackSetRetryDelay      = 10 * time.Second
-	DefaultStackSetMaxRetryDelay   = time.Minute
+	StackSetDefaultPollInterval    = 5 * time.Second
+	StackSetDefaultMaxPollInterval = 30 * time.Second
+	StackSetDefaultRetryDelay      = 10 * time.Second
+	StackSetDefaultMaxRetryDelay   = time.Minute
 )
 
 // ErrStackSetFailed: a stack set operation ended FAILED (more instances
@@ -76,16 +76,16 @@ func NewStackSetDeployer(client stackSetAPI, c StackSetConfig) *StackSetDeployer
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = DefaultStackSetPollInterval
+		c.PollInterval = StackSetDefaultPollInterval
 	}
 	if c.MaxPollInterval < c.PollInterval {
-		c.MaxPollInterval = max(DefaultStackSetMaxPollInterval, c.PollInterval)
+		c.MaxPollInterval = max(StackSetDefaultMaxPollInterval, c.PollInterval)
 	}
 	if c.RetryDelay <= 0 {
-		c.RetryDelay = DefaultStackSetRetryDelay
+		c.RetryDelay = StackSetDefaultRetryDelay
 	}
 	if c.MaxRetryDelay < c.RetryDelay {
-		c.MaxRetryDelay = max(DefaultStackSetMaxRetryDelay, c.RetryDelay)
+		c.MaxRetryDelay = max(StackSetDefaultMaxRetryDelay, c.RetryDelay)
 	}
 	return &StackSetDeployer{api: client, log: c.Logger, c: c}
 }
