@@ -36,6 +36,7 @@ type stackSetFake struct {
 	fail     map[string]string               // "account/region" → reason: the instance fails
 	units    map[string][]string             // organizational unit → its accounts
 	pageSize int                             // list pages hold at most this many items (default 100)
+	stopAt   string                          // operations are stopped (StopStackSetOperation by someone) before this region
 
 	mu        sync.Mutex
 	calls     map[string]int
@@ -175,16 +176,24 @@ func (f *stackSetFake) run(id string, action types.StackSetOperationAction, targ
 	}
 	op := &stackSetFakeOp{action: action, final: types.StackSetOperationStatusSucceeded}
 	for _, r := range regions {
+		if r == f.stopAt && op.final == types.StackSetOperationStatusSucceeded {
+			op.final = types.StackSetOperationStatusStopped
+		}
 		failed := 0
 		for _, t := range targets {
 			if aws.ToString(t.Region) != r {
 				continue
 			}
 			res := types.StackSetOperationResultSummary{Account: t.Account, Region: t.Region, OrganizationalUnitId: t.OrganizationalUnitId, Status: types.StackSetOperationResultStatusSucceeded}
-			if op.final == types.StackSetOperationStatusFailed {
+			reason, fails := f.fail[aws.ToString(t.Account)+"/"+r]
+			switch {
+			case op.final == types.StackSetOperationStatusFailed: // not attempted
 				res.Status = types.StackSetOperationResultStatusCancelled
 				res.StatusReason = aws.String("Cancelled since failure tolerance has exceeded")
-			} else if reason, ok := f.fail[aws.ToString(t.Account)+"/"+r]; ok {
+			case op.final == types.StackSetOperationStatusStopped:
+				res.Status = types.StackSetOperationResultStatusCancelled
+				res.StatusReason = aws.String("Cancelled since the operation was stopped")
+			case fails:
 				res.Status = types.StackSetOperationResultStatusFailed
 				res.StatusReason = aws.String(reason)
 				failed++

@@ -328,6 +328,14 @@ func stackSetScenarios() []stackSetScenario {
 			},
 		},
 		{
+			name:   "stopped by someone after the first region: ErrStackSetFailed, the rest cancelled",
+			setup:  func(f *stackSetFake) { f.stopAt = "eu-west-1" },
+			status: cfn.StackSetFailed,
+			errIs:  cfn.ErrStackSetFailed,
+			errHas: `ended STOPPED; 2 cancelled`,
+			calls:  map[string]int{"DescribeStackSet": 1, "CreateStackSet": 1, "CreateStackInstances": 1, "DescribeStackSetOperation": 1, "ListStackSetOperationResults": 1},
+		},
+		{
 			name: "a failure within the tolerance: success, the failed instance in the results; the next deploy updates it",
 			setup: func(f *stackSetFake) {
 				f.fail["111111111111/eu-west-1"] = "Resource handler returned message: \"Rate exceeded\""
