@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,13 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("run 1 changed everything", func(t *testing.T) {
+		if first.InfraStatus != "created" || first.StackStatus != "CREATE_COMPLETE" || first.ChangeSetID == "" || !first.Emulated {
+			t.Errorf("deploy-cloudformation: want created, CREATE_COMPLETE through a change set, then the emulation; have %s, %s, change set %q, emulated %t",
+				first.InfraStatus, first.StackStatus, first.ChangeSetID, first.Emulated)
+		}
+		if first.StackOutputs["ClusterName"] == "" || first.StackEvents == 0 {
+			t.Errorf("deploy-cloudformation: want the stack's outputs and its events, have %v and %d events", first.StackOutputs, first.StackEvents)
+		}
 		if !strings.HasPrefix(first.Digest, "sha256:") || first.PushBytes == 0 {
 			t.Errorf("build-push-ecr: want a digest and bytes uploaded, have %q and %d bytes", first.Digest, first.PushBytes)
 		}
@@ -77,6 +85,14 @@ func TestDemo(t *testing.T) {
 
 	// Asserted here on the runs themselves, not only through check().
 	t.Run("run 2 is idempotent", func(t *testing.T) {
+		if second.InfraStatus != "unchanged" || second.ChangeSetID != "" || second.StackEvents != first.StackEvents ||
+			second.ChangeSets != first.ChangeSets || second.Emulated {
+			t.Errorf("deploy-cloudformation: want unchanged, no change set, %d events and %d change sets as after run 1, no emulation; have %s, change set %q, %d events, %d change sets, emulated %t",
+				first.StackEvents, first.ChangeSets, second.InfraStatus, second.ChangeSetID, second.StackEvents, second.ChangeSets, second.Emulated)
+		}
+		if !maps.Equal(second.StackOutputs, first.StackOutputs) {
+			t.Errorf("deploy-cloudformation outputs: want run 1's %v, have %v", first.StackOutputs, second.StackOutputs)
+		}
 		if second.Digest != first.Digest || second.PushBytes != 0 || second.ManifestPuts != 0 {
 			t.Errorf("build-push-ecr: want %s with 0 bytes and 0 manifests, have %s with %d bytes and %d manifests",
 				first.Digest, second.Digest, second.PushBytes, second.ManifestPuts)
@@ -123,6 +139,11 @@ func TestDemo(t *testing.T) {
 		}
 		for _, want := range []string{
 			"## Run 2 is idempotent\n\n**Yes.**",
+			"| ferry deploy-cloudformation | created hello (CREATE_COMPLETE, ",
+			"; emulated: distribution, alarm, IP targets |",
+			"outputs), no change set |",
+			"✅ deploy-cloudformation: created, then unchanged",
+			"✅ deploy-cloudformation: no change set made or executed, no stack event",
 			"| ferry deploy-ecs | deployed hello:2 (the base image), then deployed hello:3 (3 revisions) |",
 			"| unchanged hello:3 (3 revisions) |",
 			"| green, changed=false |",
@@ -147,13 +168,16 @@ func TestCheck(t *testing.T) {
 	t.Parallel()
 	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	const td = "arn:aws:ecs:us-east-1:123456789012:task-definition/hello:2"
+	outputs := map[string]string{"ClusterName": "hello"}
 	first := func() *jobRun {
-		return &jobRun{Digest: digest, PushBytes: 100, ManifestPuts: 1, DeployStatus: "deployed", TaskDefinition: td, Revisions: 2,
+		return &jobRun{InfraStatus: "created", ChangeSetID: "arn:cs", StackOutputs: outputs, StackEvents: 40, ChangeSets: 1,
+			Digest: digest, PushBytes: 100, ManifestPuts: 1, DeployStatus: "deployed", TaskDefinition: td, Revisions: 2,
 			Presets: traffic.PresetNames(), Changed: []bool{false, true, true, true, true}, Weights: traffic.Weights{Green: 100},
 			SyncUploaded: 5, SyncBytes: 2600, Invalidation: "I1"}
 	}
 	idle := func() *jobRun {
-		return &jobRun{Digest: digest, DeployStatus: "unchanged", TaskDefinition: td, Revisions: 2,
+		return &jobRun{InfraStatus: "unchanged", StackOutputs: outputs, StackEvents: 40, ChangeSets: 1,
+			Digest: digest, DeployStatus: "unchanged", TaskDefinition: td, Revisions: 2,
 			Presets: []string{"green"}, Changed: []bool{false}, Weights: traffic.Weights{Green: 100}}
 	}
 	posted := []map[string]any{{"fields": map[string]any{"digest": digest}}, {"fields": map[string]any{"digest": digest}}}
@@ -164,6 +188,10 @@ func TestCheck(t *testing.T) {
 		want   string // in the error; "" for none
 	}{
 		{"idempotent", func(*jobRun) {}, posted, ""},
+		{"stack updated", func(r *jobRun) { r.InfraStatus = "updated" }, posted, "created, then unchanged"},
+		{"change set executed", func(r *jobRun) { r.ChangeSetID, r.StackEvents = "arn:cs2", 50 }, posted, "no change set made or executed"},
+		{"change set left", func(r *jobRun) { r.ChangeSets = 2 }, posted, "no change set made or executed"},
+		{"other outputs", func(r *jobRun) { r.StackOutputs = map[string]string{"ClusterName": "other"} }, posted, "the same 1 stack outputs"},
 		{"another digest", func(r *jobRun) { r.Digest = "sha256:ff" }, posted, "the same digest"},
 		{"bytes uploaded", func(r *jobRun) { r.PushBytes = 10 }, posted, "0 bytes uploaded"},
 		{"new revision", func(r *jobRun) {

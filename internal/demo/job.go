@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/ferry-ci/ferry/internal/localstack"
@@ -29,6 +31,7 @@ const sourceDateEpoch = "1700000000"
 
 // Step names, in the order of a run.
 const (
+	stepInfra    = "ferry deploy-cloudformation"
 	stepBuild    = "go build examples/hello"
 	stepPush     = "ferry build-push-ecr"
 	stepDeploy   = "ferry deploy-ecs"
@@ -40,7 +43,7 @@ const (
 	notifyStatus = "success"
 )
 
-var stepNames = []string{stepBuild, stepPush, stepDeploy, stepTraffic, stepSync, stepNotify}
+var stepNames = []string{stepInfra, stepBuild, stepPush, stepDeploy, stepTraffic, stepSync, stepNotify}
 
 // step is the outcome of one step of one run.
 type step struct {
@@ -54,6 +57,17 @@ type jobRun struct {
 	N     int
 	Steps []step
 	Took  time.Duration
+
+	// InfraStatus and the rest are deploy-cloudformation's outputs;
+	// StackEvents and ChangeSets are what CloudFormation holds of the stack
+	// after it (events, change sets listed).
+	InfraStatus  string
+	ChangeSetID  string
+	StackStatus  string
+	StackOutputs map[string]string
+	StackEvents  int
+	ChangeSets   int
+	Emulated     bool // what moto skips was made after this run's creation
 
 	Digest, ImageURI string
 	PushBytes        int64 // bytes of blob uploads the registry received
@@ -96,6 +110,7 @@ func (j *job) runJob(ctx context.Context, n int) (*jobRun, error) {
 		name string
 		do   func(context.Context, *jobRun, string) (string, error)
 	}{
+		{stepInfra, j.infra},
 		{stepBuild, j.build},
 		{stepPush, j.push},
 		{stepDeploy, j.deploy},
@@ -117,6 +132,74 @@ func (j *job) runJob(ctx context.Context, n int) (*jobRun, error) {
 		r.FerrySummary = string(b)
 	}
 	return r, nil
+}
+
+// infra deploys the reference stack with ferry deploy-cloudformation
+// (mode apply): run 1 creates it, run 2 finds the deployed template,
+// parameters and tags as asked and makes no change set. The stack's
+// outputs feed the later steps; what moto skips of the template is made
+// once, after the creation.
+func (j *job) infra(ctx context.Context, r *jobRun, summary string) (string, error) {
+	args := []string{
+		"--stack-name", localstack.StackName,
+		"--template", filepath.Join(j.c.root, localstack.TemplatePath),
+		"--capabilities", localstack.Capability,
+		"--timeout", "2m",
+	}
+	for _, p := range localstack.ReferenceParameters() {
+		args = append(args, "--parameters", p)
+	}
+	out, err := j.ferry(ctx, summary, "deploy-cloudformation", args...)
+	if err != nil {
+		return "", err
+	}
+	r.InfraStatus, r.ChangeSetID, r.StackStatus = out["status"], out["change-set-id"], out["stack-status"]
+	if err := json.Unmarshal([]byte(out["outputs"]), &r.StackOutputs); err != nil {
+		return "", fmt.Errorf("reading output outputs %q: %w", out["outputs"], err)
+	}
+	if err := j.e.SetOutputs(r.StackOutputs); err != nil {
+		return "", err
+	}
+	if r.StackEvents, r.ChangeSets, err = j.stackHistory(ctx); err != nil {
+		return "", err
+	}
+	res := fmt.Sprintf("%s %s (%s, %d outputs), ", r.InfraStatus, localstack.StackName, r.StackStatus, len(r.StackOutputs))
+	if r.ChangeSetID != "" {
+		res += "by change set " + out["change-set-name"]
+	} else {
+		res += "no change set"
+	}
+	if r.InfraStatus == "created" && j.e.Distribution == "" {
+		if err := j.e.EmulateSkipped(ctx, j.logf); err != nil {
+			return "", err
+		}
+		r.Emulated = true
+		res += "; emulated: distribution, alarm, IP targets"
+	}
+	return res, nil
+}
+
+// stackHistory counts the reference stack's events and the change sets
+// CloudFormation lists for it.
+func (j *job) stackHistory(ctx context.Context) (events, changeSets int, err error) {
+	cf := cloudformation.NewFromConfig(j.e.AWS)
+	p := cloudformation.NewDescribeStackEventsPaginator(cf, &cloudformation.DescribeStackEventsInput{StackName: aws.String(localstack.StackName)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, 0, fmt.Errorf("describing the events of stack %q: %w", localstack.StackName, err)
+		}
+		events += len(page.StackEvents)
+	}
+	cp := cloudformation.NewListChangeSetsPaginator(cf, &cloudformation.ListChangeSetsInput{StackName: aws.String(localstack.StackName)})
+	for cp.HasMorePages() {
+		page, err := cp.NextPage(ctx)
+		if err != nil {
+			return 0, 0, fmt.Errorf("listing the change sets of stack %q: %w", localstack.StackName, err)
+		}
+		changeSets += len(page.Summaries)
+	}
+	return events, changeSets, nil
 }
 
 func (j *job) binPath() string { return filepath.Join(j.work, "hello", "hello") }
@@ -342,6 +425,11 @@ func check(first, second *jobRun, notifications []map[string]any) ([]string, err
 		}
 		lines = append(lines, mark+" "+what)
 	}
+	expect(first.InfraStatus == "created" && second.InfraStatus == "unchanged", fmt.Sprintf("deploy-cloudformation: created, then unchanged (have %q, then %q)", first.InfraStatus, second.InfraStatus))
+	expect(second.ChangeSetID == "" && second.StackEvents == first.StackEvents && second.ChangeSets == first.ChangeSets,
+		fmt.Sprintf("deploy-cloudformation: no change set made or executed, no stack event (change set %q; %d events, %d change sets; then %d, %d)",
+			second.ChangeSetID, first.StackEvents, first.ChangeSets, second.StackEvents, second.ChangeSets))
+	expect(maps.Equal(second.StackOutputs, first.StackOutputs) && len(second.StackOutputs) > 0, fmt.Sprintf("deploy-cloudformation: the same %d stack outputs", len(second.StackOutputs)))
 	expect(second.Digest == first.Digest, fmt.Sprintf("build-push-ecr: the same digest (%s, then %s)", short(first.Digest), short(second.Digest)))
 	expect(second.PushBytes == 0 && second.ManifestPuts == 0, fmt.Sprintf("build-push-ecr: 0 bytes uploaded and no manifest written (have %d bytes, %d manifests)", second.PushBytes, second.ManifestPuts))
 	expect(second.DeployStatus == "unchanged", fmt.Sprintf("deploy-ecs: status unchanged (have %q)", second.DeployStatus))

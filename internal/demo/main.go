@@ -5,22 +5,26 @@
 //
 // It starts a private moto_server, an in-memory container registry behind
 // ECR's Basic auth (AWS:<the token moto's GetAuthorizationToken hands out>)
-// and a webhook sink, all on loopback; creates the reference infrastructure
-// (examples/infra/ferry-reference.yml) with CloudFormation, plus the few
-// pieces moto does not model; then runs the job:
+// and a webhook sink, all on loopback; then runs the job:
 //
-//  1. go build examples/hello (static, linux/amd64);
-//  2. ferry build-push-ecr: a daemonless build of that binary on a
+//  1. ferry deploy-cloudformation: the reference infrastructure
+//     (examples/infra/ferry-reference.yml, BlueDesiredCount=1,
+//     GreenDesiredCount=1, CAPABILITY_IAM), whose outputs feed the later
+//     steps; after run 1 creates it, the demo makes the few pieces moto
+//     does not model;
+//  2. go build examples/hello (static, linux/amd64);
+//  3. ferry build-push-ecr: a daemonless build of that binary on a
 //     scratch-like base, pushed to the stack's repository;
-//  3. ferry deploy-ecs: that image, by digest, to the green service;
-//  4. ferry redirect-traffic: blue → blue-80 → split → green-80 → green;
-//  5. ferry sync-s3-cloudfront: examples/site to the stack's bucket, with an
+//  4. ferry deploy-ecs: that image, by digest, to the green service;
+//  5. ferry redirect-traffic: blue → blue-80 → split → green-80 → green;
+//  6. ferry sync-s3-cloudfront: examples/site to the stack's bucket, with an
 //     invalidation of the distribution;
-//  6. ferry notify: to the sink, with the digest, task definition and
+//  7. ferry notify: to the sink, with the digest, task definition and
 //     weights.
 //
 // The job runs twice on the same stack; the second run must change nothing
-// (the same digest with 0 bytes uploaded, no new task-definition revision,
+// (the stack unchanged with no change set made and no stack event, the same
+// digest with 0 bytes uploaded, no new task-definition revision,
 // changed=false, 0 files uploaded and no invalidation), or the demo fails.
 // It prints a summary table and writes it as markdown (-summary).
 //

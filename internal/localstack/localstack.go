@@ -45,10 +45,7 @@ import (
 
 const (
 	// Region is where the stack lives.
-	Region    = "us-east-1"
-	stackName = "hello"
-	// templatePath is the reference infrastructure, from the repository root.
-	templatePath = "examples/infra/ferry-reference.yml"
+	Region = "us-east-1"
 	// baseRepo is where the demo pushes the scratch-like base image of the
 	// daemonless build.
 	baseRepo = "base/scratch"
@@ -109,18 +106,20 @@ func Start(ctx context.Context, logf func(string, ...any)) (_ *Stack, err error)
 	if err := moto.EnsureInstalled(ctx); err != nil {
 		return nil, err
 	}
-	// A private server: the prelude cannot be applied to a shared one.
+	// A private server: the preludes cannot be applied to a shared one.
+	// PreludeChangeSets gives a stack made by a change set (ferry
+	// deploy-cloudformation's way) its outputs, as CloudFormation does.
 	// MOTO_ECS_SERVICE_RUNNING=1 makes moto report one running task per
 	// service and its deployment COMPLETED, so that a rollout settles.
 	e.Moto, err = moto.Start(ctx, moto.Options{
 		Env:     []string{"MOTO_ECS_SERVICE_RUNNING=1"},
-		Prelude: moto.PreludeWeightedListener,
+		Prelude: moto.PreludeWeightedListener + moto.PreludeChangeSets,
 	})
 	if err != nil {
 		return nil, err
 	}
 	e.closers = append(e.closers, e.Moto.Stop)
-	logf("moto_server %s on %s (private; with moto.PreludeWeightedListener and MOTO_ECS_SERVICE_RUNNING=1)", moto.Version, e.Moto.Endpoint)
+	logf("moto_server %s on %s (private; with moto.PreludeWeightedListener, moto.PreludeChangeSets and MOTO_ECS_SERVICE_RUNNING=1)", moto.Version, e.Moto.Endpoint)
 	e.AWS = aws.Config{
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
@@ -170,52 +169,97 @@ func ecrCredentials(ctx context.Context, c *ecr.Client) (string, string, error) 
 	return user, pass, nil
 }
 
-// CreateReferenceStack creates the reference stack and what moto skips of it.
+// The reference stack as make demo and the end-to-end suite deploy it.
+const (
+	// StackName is the reference stack's name.
+	StackName = "hello"
+	// TemplatePath is the reference infrastructure, from the repository root.
+	TemplatePath = "examples/infra/ferry-reference.yml"
+	// Capability is the capability the template needs (it makes IAM roles).
+	Capability = "CAPABILITY_IAM"
+)
+
+// ReferenceParameters are the reference stack's parameters, as Key=Value
+// lines (deploy-cloudformation's parameters input). One task each: the
+// services run (on moto, MOTO_ECS_SERVICE_RUNNING says so) and deploy-ecs
+// needs no desired-count, so that its second run can be "unchanged".
+func ReferenceParameters() []string {
+	return []string{"BlueDesiredCount=1", "GreenDesiredCount=1"}
+}
+
+// referenceOutputs are the outputs the demo and the end-to-end suite read.
+var referenceOutputs = []string{"ClusterName", "GreenServiceName", "ListenerArn", "BlueTargetGroupArn", "GreenTargetGroupArn",
+	"AlarmName", "RepositoryName", "BucketName", "SitePrefix"}
+
+// CreateReferenceStack creates the reference stack through the SDK
+// (CreateStack, then the SDK's waiter), reads its outputs, and emulates
+// what moto skips of it (EmulateSkipped). make demo creates the stack with
+// ferry deploy-cloudformation instead, then calls SetOutputs and
+// EmulateSkipped itself.
 func (e *Stack) CreateReferenceStack(ctx context.Context, root string, logf func(string, ...any)) error {
-	body, err := os.ReadFile(filepath.Join(root, templatePath))
+	body, err := os.ReadFile(filepath.Join(root, TemplatePath))
 	if err != nil {
 		return err
 	}
+	var params []cfntypes.Parameter
+	for _, kv := range ReferenceParameters() {
+		k, v, _ := strings.Cut(kv, "=")
+		params = append(params, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)})
+	}
 	cf := cfn.NewFromConfig(e.AWS)
 	if _, err := cf.CreateStack(ctx, &cfn.CreateStackInput{
-		StackName:    aws.String(stackName),
+		StackName:    aws.String(StackName),
 		TemplateBody: aws.String(string(body)),
-		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam},
-		// One task each: the services run (on moto, MOTO_ECS_SERVICE_RUNNING
-		// says so) and deploy-ecs needs no desired-count, so that its second
-		// run can be "unchanged".
-		Parameters: []cfntypes.Parameter{
-			{ParameterKey: aws.String("BlueDesiredCount"), ParameterValue: aws.String("1")},
-			{ParameterKey: aws.String("GreenDesiredCount"), ParameterValue: aws.String("1")},
-		},
+		Capabilities: []cfntypes.Capability{Capability},
+		Parameters:   params,
 	}); err != nil {
-		return fmt.Errorf("creating stack %q: %w", stackName, err)
+		return fmt.Errorf("creating stack %q: %w", StackName, err)
 	}
 	waiter := cfn.NewStackCreateCompleteWaiter(cf, func(o *cfn.StackCreateCompleteWaiterOptions) {
 		o.MinDelay, o.MaxDelay = time.Second, 2*time.Second
 	})
-	described, err := waiter.WaitForOutput(ctx, &cfn.DescribeStacksInput{StackName: aws.String(stackName)}, time.Minute)
+	described, err := waiter.WaitForOutput(ctx, &cfn.DescribeStacksInput{StackName: aws.String(StackName)}, time.Minute)
 	if err != nil {
-		return fmt.Errorf("waiting for stack %q: %w", stackName, err)
+		return fmt.Errorf("waiting for stack %q: %w", StackName, err)
 	}
-	e.Outputs = map[string]string{}
+	outputs := map[string]string{}
 	for _, o := range described.Stacks[0].Outputs {
-		e.Outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+		outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
+	if err := e.SetOutputs(outputs); err != nil {
+		return err
+	}
+	logf("stack %q: CREATE_COMPLETE from %s (%d outputs)", StackName, TemplatePath, len(e.Outputs))
+	return e.EmulateSkipped(ctx, logf)
+}
+
+// SetOutputs keeps the reference stack's outputs, however the stack was
+// deployed; it fails naming every output the later steps need and the
+// stack lacks.
+func (e *Stack) SetOutputs(outputs map[string]string) error {
 	var missing []string
-	for _, k := range []string{"ClusterName", "GreenServiceName", "ListenerArn", "BlueTargetGroupArn", "GreenTargetGroupArn",
-		"AlarmName", "RepositoryName", "BucketName", "SitePrefix"} {
-		if e.Outputs[k] == "" {
+	for _, k := range referenceOutputs {
+		if outputs[k] == "" {
 			missing = append(missing, k)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("stack %q: outputs %s missing", stackName, strings.Join(missing, ", "))
+		return fmt.Errorf("stack %q: outputs %s missing", StackName, strings.Join(missing, ", "))
 	}
-	logf("stack %q: CREATE_COMPLETE from %s (%d outputs)", stackName, templatePath, len(e.Outputs))
+	e.Outputs = outputs
+	return nil
+}
 
-	// What moto 5.2.1 skips of the template (examples/infra/infra_test.go
-	// lists it), made through the APIs it does model.
+// EmulateSkipped makes what moto 5.2.1 skips of the reference template
+// (examples/infra/infra_test.go lists it) through the APIs it does model:
+// the CloudFront distribution, the 5xx alarm (in OK) and one IP target in
+// each target group. Call it once, after the stack's creation and
+// SetOutputs; it sets Distribution and Alarm.
+func (e *Stack) EmulateSkipped(ctx context.Context, logf func(string, ...any)) error {
+	if e.Outputs == nil {
+		return errors.New("emulating what moto skips: the stack's outputs are not set (SetOutputs)")
+	}
+	var err error
 	if e.Distribution, err = e.createDistribution(ctx); err != nil {
 		return err
 	}

@@ -426,3 +426,56 @@ func TestGitLabOutputFile(t *testing.T) {
 		}
 	}
 }
+
+// TestExtraOutputs: outputs named at run time (a stack's outputs) keep
+// their names on GitHub and in the GitLab dotenv report; a declared name,
+// in any case, is refused; past the report's limits an extra output is left
+// out of it (ErrDotenvFull) and the report stays as GitLab takes it.
+func TestExtraOutputs(t *testing.T) {
+	t.Parallel()
+	gh := githubEnv("GITHUB_OUTPUT", tempPath(t, "out"))
+	s := start(t, demoSpec(), run{env: gh})
+	if err := s.rt.SetExtraOutput("BucketName", "b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"User-ID", "arn", "has space", ""} {
+		if err := s.rt.SetExtraOutput(bad, "x"); err == nil {
+			t.Errorf("SetExtraOutput(%q): want an error, have none", bad)
+		}
+	}
+	if have := readFile(t, gh["GITHUB_OUTPUT"]); !strings.HasPrefix(have, "BucketName<<") || strings.Count(have, "<<") != 1 {
+		t.Errorf("GitHub output: want BucketName only, have %q", have)
+	}
+
+	project := t.TempDir()
+	s = start(t, demoSpec(), run{env: gitlabEnv("CI_PROJECT_DIR", project)})
+	if err := s.rt.SetOutput("user-id", "u"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rt.SetExtraOutput("BucketName", "b"); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("v", action.DotenvMaxBytes)
+	if err := s.rt.SetExtraOutput("Huge", big); !errors.Is(err, action.ErrDotenvFull) {
+		t.Errorf("SetExtraOutput of %d bytes: want ErrDotenvFull, have %v", len(big), err)
+	}
+	full := 0
+	for i := range action.DotenvMaxVariables + 5 {
+		if err := s.rt.SetExtraOutput(fmt.Sprintf("Out%d", i), "x"); errors.Is(err, action.ErrDotenvFull) {
+			full++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	dotenv := readFile(t, filepath.Join(project, "ferry.env"))
+	lines := strings.Split(strings.TrimSpace(dotenv), "\n")
+	if len(lines) != action.DotenvMaxVariables || !strings.HasPrefix(dotenv, "USER_ID=u\nBucketName=b\n") || strings.Contains(dotenv, "Huge") {
+		t.Errorf("dotenv: want USER_ID, BucketName and outputs up to %d variables, no Huge, have %d:\n%s", action.DotenvMaxVariables, len(lines), dotenv)
+	}
+	if want := 5 + 2; full != want {
+		t.Errorf("outputs left out: want %d, have %d", want, full)
+	}
+	if have := s.rt.Outputs()["Huge"]; have != big {
+		t.Errorf("Outputs()[Huge]: want the value, have %d bytes", len(have))
+	}
+}

@@ -52,7 +52,11 @@ type Runtime struct {
 	runCtx   runContextOnce
 }
 
-type kv struct{ name, value string }
+type kv struct {
+	name, value string
+	extra       bool // set by SetExtraOutput: undeclared, written as named
+	noDotenv    bool // an extra output left out of the GitLab dotenv report
+}
 
 // New parses the command line and the environment for spec. Problems with the
 // inputs do not fail New: they are in [Runtime.Inputs] so the action can add
@@ -269,7 +273,7 @@ func (rt *Runtime) SetOutput(name, value string) error {
 	if i := slices.IndexFunc(rt.outputs, func(o kv) bool { return o.name == name }); i >= 0 {
 		rt.outputs[i].value = value
 	} else {
-		rt.outputs = append(rt.outputs, kv{name, value})
+		rt.outputs = append(rt.outputs, kv{name: name, value: value})
 	}
 	switch rt.platform {
 	case GitHub:
@@ -281,6 +285,66 @@ func (rt *Runtime) SetOutput(name, value string) error {
 		return rt.writeDotenv()
 	}
 	return nil
+}
+
+// Limits of GitLab's dotenv reports: GitLab refuses a whole report past
+// either (https://docs.gitlab.com/ci/yaml/artifacts_reports/#artifactsreportsdotenv).
+const (
+	DotenvMaxBytes     = 5 << 10
+	DotenvMaxVariables = 20
+)
+
+// ErrDotenvFull: an extra output was left out of the GitLab dotenv report,
+// which it would have pushed past [DotenvMaxBytes] or [DotenvMaxVariables].
+var ErrDotenvFull = errors.New("the GitLab dotenv report is full")
+
+var extraOutputName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// SetExtraOutput records an output the Spec does not declare, whose name
+// comes from elsewhere (e.g. a CloudFormation stack's outputs), kept as it
+// is: on GitLab too, the dotenv variable is the name unchanged. A name
+// that is a declared output's, compared without case (GitHub's expressions
+// ignore case), or that is not a word of letters, digits, _ and - is
+// refused. On GitLab an output that would push the dotenv report past its
+// limits is left out of it, and the error wraps [ErrDotenvFull]; it is
+// still among [Runtime.Outputs].
+func (rt *Runtime) SetExtraOutput(name, value string) error {
+	if !extraOutputName.MatchString(name) {
+		return fmt.Errorf("output %q: not a name of letters, digits, _ and -", name)
+	}
+	for _, o := range rt.spec.Outputs {
+		if strings.EqualFold(o.Name, name) {
+			return fmt.Errorf("output %q: action %q has an output of that name", name, rt.spec.Name)
+		}
+	}
+	rt.outMu.Lock()
+	defer rt.outMu.Unlock()
+	o := kv{name: name, value: value, extra: true}
+	i := slices.IndexFunc(rt.outputs, func(o kv) bool { return o.name == name })
+	if i < 0 {
+		rt.outputs = append(rt.outputs, o)
+		i = len(rt.outputs) - 1
+	} else {
+		rt.outputs[i] = o
+	}
+	switch rt.platform {
+	case GitHub:
+		return rt.appendGitHubOutput(name, value)
+	case GitLab:
+		if size, n := rt.dotenvSize(); size > DotenvMaxBytes || n > DotenvMaxVariables {
+			rt.outputs[i].noDotenv = true
+			return fmt.Errorf("output %q (%d bytes) left out of the dotenv report: %w (at most %d bytes and %d variables)", name, len(value), ErrDotenvFull, DotenvMaxBytes, DotenvMaxVariables)
+		}
+		return rt.writeDotenv()
+	}
+	return nil
+}
+
+// dotenvSize is the size and the number of variables of the dotenv report
+// with the outputs so far.
+func (rt *Runtime) dotenvSize() (int, int) {
+	b, n := rt.dotenv()
+	return len(b), n
 }
 
 // writeOutputFile writes an output that stays out of the dotenv report to
@@ -352,24 +416,37 @@ func (rt *Runtime) writeDotenv() error {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(rt.base, path)
 	}
-	prefix := rt.getenv("FERRY_OUTPUT_PREFIX")
-	var b strings.Builder
-	for _, o := range rt.outputs {
-		if out, _ := rt.spec.Output(o.name); out.File != "" {
-			continue
-		}
-		v := strings.ReplaceAll(o.value, "\r\n", "\n")
-		v = strings.ReplaceAll(v, "\n", `\n`)
-		fmt.Fprintf(&b, "%s=%s\n", DotenvName(prefix, o.name), v)
-	}
+	b, _ := rt.dotenv()
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(b), 0o644); err != nil {
 		return fmt.Errorf("writing dotenv file %q: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("writing dotenv file %q: %w", path, err)
 	}
 	return nil
+}
+
+// dotenv renders the dotenv report of the outputs so far and counts its
+// variables.
+func (rt *Runtime) dotenv() (string, int) {
+	prefix := rt.getenv("FERRY_OUTPUT_PREFIX")
+	var b strings.Builder
+	n := 0
+	for _, o := range rt.outputs {
+		if out, _ := rt.spec.Output(o.name); !o.extra && out.File != "" || o.noDotenv {
+			continue
+		}
+		v := strings.ReplaceAll(o.value, "\r\n", "\n")
+		v = strings.ReplaceAll(v, "\n", `\n`)
+		name := o.name
+		if !o.extra {
+			name = DotenvName(prefix, o.name)
+		}
+		fmt.Fprintf(&b, "%s=%s\n", name, v)
+		n++
+	}
+	return b.String(), n
 }
 
 // Summary appends markdown to the step summary: $GITHUB_STEP_SUMMARY on

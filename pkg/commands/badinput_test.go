@@ -27,7 +27,9 @@ type badFixtures struct {
 	source *registrytest.Server // holds base/runtime:1, linux/amd64 and linux/arm64/v8
 	dir    string               // an empty directory
 	file   string               // a file
-	sink   *sink                // notify's providers: must see no request
+	// bigTemplate is a template over CloudFormation's inline limit.
+	bigTemplate string
+	sink        *sink // notify's providers: must see no request
 }
 
 // badInput is one refusal: with these inputs the action exits 2, lists
@@ -664,6 +666,38 @@ func badInputs() []badInput {
 			`input "tag-mutability-exclusions": expected a wildcard filter of 1 to 128 letters, digits, '.', '_', '-' and '*', found "dev/*"`,
 			`input "tag-mutability-exclusions": expected none with tag-mutability IMMUTABLE (filters go with MUTABLE_WITH_EXCLUSION or IMMUTABLE_WITH_EXCLUSION), found 2`,
 		}},
+		// deploy-cloudformation
+		{action: "deploy-cloudformation", name: "no template, bad stack name", with: in("stack-name", "1app"), problems: []string{
+			`input "stack-name": expected a stack name: a letter, then letters, digits and hyphens, at most 128, found "1app"`,
+			`input "template": expected a template file (mode apply), found none`,
+		}},
+		{action: "deploy-cloudformation", name: "template over the inline limit without a bucket", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"stack-name": "app", "template": f.bigTemplate}
+		}, problems: []string{
+			`input "template-bucket": expected an S3 bucket to upload the template to: it is over CloudFormation's inline limit of 51200 bytes, found none, and a template of 60016 bytes`,
+		}},
+		{action: "deploy-cloudformation", name: "execute without a change set", with: in("stack-name", "app", "mode", "execute"), problems: []string{
+			`input "change-set-name": expected the name of the change set to execute (mode execute): a letter, then letters, digits and hyphens, at most 128, found none`,
+		}},
+		{action: "deploy-cloudformation", name: "comment without a token", with: in("stack-name", "app", "mode", "execute", "change-set-name", "ferry-1", "comment", "true"),
+			problems: []string{
+				`input "github-token": expected a token to keep the pull or merge request comment with (comment is true), found none`,
+			}},
+		{action: "deploy-cloudformation", name: "every other input wrong", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"stack-name": "app", "template": f.file, "parameters": "Env=prod\nmissing-params.json", "tags": "aws:owner=me",
+				"capabilities": "CAPABILITY_ROOT", "role-arn": "cfn-role", "notification-arns": "arn:aws:sqs:us-east-1:123456789012:q",
+				"rollback-alarms": "api-5xx", "rollback-monitoring-time": "90s", "protect": "RDS::DBInstance", "stack-policy": "{not json"}
+		}, problems: []string{
+			`input "capabilities": expected capabilities among CAPABILITY_IAM, CAPABILITY_NAMED_IAM, CAPABILITY_AUTO_EXPAND, found "CAPABILITY_ROOT"`,
+			`input "notification-arns": expected SNS topic ARNs like arn:aws:sns:eu-west-1:123456789012:deploys, found "arn:aws:sqs:us-east-1:123456789012:q"`,
+			`input "parameters": line 2: expected Key=Value or a readable JSON file, found "missing-params.json" (no such file or directory)`,
+			`input "protect": expected resource types like AWS::RDS::DBInstance, found "RDS::DBInstance"`,
+			`input "role-arn": expected an IAM role ARN like arn:aws:iam::123456789012:role/cfn-deploy, found "cfn-role"`,
+			`input "rollback-alarms": expected CloudWatch alarm ARNs like arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx, found "api-5xx"`,
+			`input "rollback-monitoring-time": expected whole minutes from 0 to 180, found 1m30s`,
+			`input "stack-policy": expected a stack policy: a JSON object with a Statement list, found invalid JSON (invalid character 'n' looking for beginning of object key string)`,
+			`input "tags": expected tag keys not starting with "aws:" (reserved), found "aws:owner"`,
+		}},
 		// whoami: its inputs are the AWS ones
 		{action: "whoami", name: "region, attempts, backoff, role", with: in("aws-region", "Europe", "max-attempts", "-1", "retry-max-backoff", "10m", "role-to-assume", "web"),
 			problems: []string{
@@ -683,6 +717,10 @@ func TestBadInput(t *testing.T) {
 	t.Parallel()
 	endpoint := moto.ForTest(t)
 	f := &badFixtures{ecs: newECSFixture(t, endpoint), lb: elbtest.New(t, endpoint), dir: t.TempDir()}
+	f.bigTemplate = filepath.Join(t.TempDir(), "big.yml")
+	if err := os.WriteFile(f.bigTemplate, []byte("Resources: {}\n#"+strings.Repeat("x", 60000)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	f.file = filepath.Join(t.TempDir(), "image.tar")
 	if err := os.WriteFile(f.file, []byte("not a tarball"), 0o644); err != nil {
 		t.Fatal(err)

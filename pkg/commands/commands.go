@@ -27,6 +27,7 @@ type Build struct {
 func All() []Command {
 	return []Command{
 		buildPushECR(),
+		deployCloudFormation(),
 		deployECS(),
 		notifyCommand(),
 		redirectTraffic(),

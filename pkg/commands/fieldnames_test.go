@@ -9,6 +9,7 @@ import (
 	"github.com/ferry-ci/ferry/pkg/action"
 	"github.com/ferry-ci/ferry/pkg/awsauth"
 	"github.com/ferry-ci/ferry/pkg/cdn"
+	"github.com/ferry-ci/ferry/pkg/cfn"
 	ferryecr "github.com/ferry-ci/ferry/pkg/ecr"
 	"github.com/ferry-ci/ferry/pkg/ecs"
 	"github.com/ferry-ci/ferry/pkg/s3sync"
@@ -118,6 +119,23 @@ func checkInputTable[F ~string](t *testing.T, fields []F, names map[F]string, in
 	}
 	for f, name := range names {
 		if !slices.ContainsFunc(inputs, func(in action.Input) bool { return in.Name == name }) {
+			t.Errorf("field %s: input %q is not declared", f, name)
+		}
+	}
+}
+
+// TestCloudFormationInputTable checks deploy-cloudformation's table of
+// pkg/cfn's fields: every field has a declared input.
+func TestCloudFormationInputTable(t *testing.T) {
+	t.Parallel()
+	spec := deployCloudFormation().Spec
+	for _, f := range cfn.Fields() {
+		name, ok := cloudFormationInputs[f]
+		if !ok {
+			t.Errorf("field %s has no input", f)
+			continue
+		}
+		if !slices.ContainsFunc(spec.Inputs, func(in action.Input) bool { return in.Name == name }) {
 			t.Errorf("field %s: input %q is not declared", f, name)
 		}
 	}

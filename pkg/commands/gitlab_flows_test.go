@@ -2,6 +2,8 @@ package commands_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"go.yaml.in/yaml/v3"
 
@@ -143,6 +149,54 @@ func notifications(t *testing.T, s *sink) []notification {
 	return out
 }
 
+// infraTemplate is the infrastructure the GitHub flow's pipeline deploys
+// before the app: one SSM parameter carrying the Tier parameter.
+const infraTemplate = `AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Tier:
+    Type: String
+Resources:
+  Tier:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Type: String
+      Value: !Ref Tier
+Outputs:
+  Tier:
+    Value: !Ref Tier
+`
+
+// infraStacks maps each live stack in moto to its Tier parameter.
+func infraStacks(t *testing.T, endpoint string) map[string]string {
+	t.Helper()
+	c := cloudformation.New(cloudformation.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+	})
+	out := map[string]string{}
+	p := cloudformation.NewDescribeStacksPaginator(c, &cloudformation.DescribeStacksInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatalf("describing the stacks: %v", err)
+		}
+		for _, st := range page.Stacks {
+			if st.StackStatus == cfntypes.StackStatusDeleteComplete {
+				continue
+			}
+			if st.StackStatus != cfntypes.StackStatusCreateComplete {
+				t.Errorf("stack %s: want CREATE_COMPLETE, have %s", aws.ToString(st.StackName), st.StackStatus)
+			}
+			for _, param := range st.Parameters {
+				if aws.ToString(param.ParameterKey) == "Tier" {
+					out[aws.ToString(st.StackName)] = aws.ToString(param.ParameterValue)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // TestGitLabFlowGitHubFlow runs templates/github-flow.yml against moto and a
 // registry: a merge request pipeline tests and builds (the user's job that
 // writes image-tar) and pushes or deploys nothing; the default branch tests,
@@ -174,6 +228,9 @@ include:
       test-command: test -s image.tar && echo "tests passed on $CI_COMMIT_REF_NAME"
       registry-endpoint: `+reg.Host+`
       timeout: 90s
+      infra-template: infra/stack.yml
+      infra-stack-name: not-used-where-INFRA_STACK_NAME-is-set
+      infra-parameters: Tier=default
 
 image-build:
   stage: build
@@ -193,9 +250,27 @@ APP_URL:
   values:
     staging: https://staging.example.com
     production: https://www.example.com
+INFRA_STACK_NAME:
+  values:
+    staging: web-staging
+    production: web-production
+INFRA_PARAMETERS:
+  values:
+    production: Tier=production
 FERRY_WEBHOOK_URL: `+s.URL+"/hook/"+webhookSecret+`
 TEST_IMAGE_TAR: `+dockerSave(t, img)+`
 `)
+	// The infrastructure step's template: one SSM parameter holding the
+	// Tier parameter, so that each environment's stack shows which
+	// parameters it got.
+	infra := filepath.Join(t.TempDir(), "stack.yml")
+	if err := os.WriteFile(infra, []byte(infraTemplate), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "infra"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	addToProject(t, dir, infra, "infra/stack.yml")
 	// --shell-isolation gives each job its own copy of the project, so that
 	// image.tar reaches ferry-test only as image-build's artifact; but
 	// gitlab-ci-local 4.73.0 copies the project afresh before after_script
@@ -230,6 +305,9 @@ TEST_IMAGE_TAR: `+dockerSave(t, img)+`
 		if n := len(s.Requests("/hook/")); n != 0 {
 			t.Errorf("a merge request pipeline notified %d times", n)
 		}
+		if stacks := infraStacks(t, endpoint); len(stacks) != 0 {
+			t.Errorf("a merge request pipeline deployed infrastructure: %v", stacks)
+		}
 	})
 	if t.Failed() {
 		return
@@ -263,6 +341,13 @@ TEST_IMAGE_TAR: `+dockerSave(t, img)+`
 		}
 		if strings.Contains(out, webhookSecret) {
 			t.Errorf("the webhook URL reached the job log:\n%s", out)
+		}
+		// The infrastructure step ran in each deploy job: each
+		// environment's stack (INFRA_STACK_NAME), with infra-parameters
+		// and the environment's INFRA_PARAMETERS winning.
+		wantStacks := map[string]string{"web-staging": "default", "web-production": "production"}
+		if have := infraStacks(t, endpoint); !maps.Equal(have, wantStacks) {
+			t.Errorf("infrastructure stacks (name → Tier): want %v, have %v", wantStacks, have)
 		}
 
 		got := notifications(t, s)
@@ -429,6 +514,7 @@ func TestGitLabFlowsRejectBadInputs(t *testing.T) {
 		{"version outside the regex", "gitflow", "      repository: app/web\n      container: web\n      version: latest\n", "`version` input: `latest` does not match required regex"},
 		{"pause-at outside the options", "gitflow", "      repository: app/web\n      container: web\n      gate-command: ./smoke\n      pause-at: bake-time\n", "`pause-at` input: `bake-time` cannot be used because it is not in the list of allowed options"},
 		{"pause-timeout outside the regex", "github-flow", "      repository: app/web\n      container: web\n      gate-command: ./smoke\n      pause-timeout: 2 hours\n", "`pause-timeout` input: `2 hours` does not match required regex"},
+		{"infra-timeout outside the regex", "github-flow", "      repository: app/web\n      container: web\n      infra-timeout: soon\n", "`infra-timeout` input: `soon` does not match required regex"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flow+" "+tt.name, func(t *testing.T) {
@@ -442,5 +528,154 @@ func TestGitLabFlowsRejectBadInputs(t *testing.T) {
 				t.Errorf("a job ran:\n%s", out)
 			}
 		})
+	}
+}
+
+// ferryCall is a ferry command at the start of a shell line (after
+// VAR=value assignments) in a job's script.
+var ferryCall = regexp.MustCompile(`(?m)^\s*(?:[A-Z_][A-Z0-9_]*=\S*\s+)*ferry ([a-z][a-z0-9-]*)`)
+
+var (
+	ferryFlag      = regexp.MustCompile(`--([a-z][a-z0-9-]*)`)
+	componentInput = regexp.MustCompile(`\$\[\[\s*inputs\.([A-Za-z0-9_-]+)`)
+)
+
+// checkGitLabFlow returns what is wrong with one hand-written flow (its
+// text): a $[[ inputs.X ]] the spec does not declare; a ferry command that
+// does not exist or a flag that is not one of its inputs; and, in its
+// deploy job template, an infrastructure step (deploy-cloudformation) that
+// is missing, not optional (guarded by infra-template), not mode apply,
+// without protect, or after the app's deploy-ecs.
+func checkGitLabFlow(name, text string, specs map[string]map[string]bool) []string {
+	var out []string
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	var header struct {
+		Spec struct {
+			Inputs map[string]any `yaml:"inputs"`
+		} `yaml:"spec"`
+	}
+	var jobs map[string]map[string]any
+	if err := dec.Decode(&header); err != nil {
+		return []string{name + ": spec: " + err.Error()}
+	}
+	if err := dec.Decode(&jobs); err != nil {
+		return []string{name + ": jobs: " + err.Error()}
+	}
+	_, body, _ := strings.Cut(text, "\n---\n")
+	for _, m := range componentInput.FindAllStringSubmatch(body, -1) {
+		if _, ok := header.Spec.Inputs[m[1]]; !ok {
+			out = append(out, fmt.Sprintf("%s: $[[ inputs.%s ]] is not declared in spec:inputs", name, m[1]))
+		}
+	}
+	deployKey := ".ferry-" + strings.TrimSuffix(name, ".yml") + "-deploy"
+	for _, job := range slices.Sorted(maps.Keys(jobs)) {
+		infraAt, ecsAt := -1, -1
+		for _, key := range []string{"before_script", "script", "after_script"} {
+			items, _ := jobs[job][key].([]any)
+			for i, item := range items {
+				text, _ := item.(string)
+				calls := ferryCall.FindAllStringSubmatchIndex(text, -1)
+				for c, loc := range calls {
+					command := text[loc[2]:loc[3]]
+					end := len(text)
+					if c+1 < len(calls) {
+						end = calls[c+1][0]
+					}
+					args := text[loc[1]:end]
+					where := fmt.Sprintf("%s: job %s %s[%d]: ferry %s", name, job, key, i, command)
+					inputs, ok := specs[command]
+					if !ok {
+						out = append(out, where+": no such command")
+						continue
+					}
+					for _, f := range ferryFlag.FindAllStringSubmatch(args, -1) {
+						if !inputs[f[1]] && f[1] != "output" {
+							out = append(out, fmt.Sprintf("%s: --%s is not an input of %s", where, f[1], command))
+						}
+					}
+					if key != "script" {
+						continue
+					}
+					switch command {
+					case "deploy-ecs":
+						ecsAt = i
+					case "deploy-cloudformation":
+						infraAt = i
+						if !strings.Contains(text, `[ -n "$FERRY_FLOW_INFRA_TEMPLATE" ]`) {
+							out = append(out, where+": the infrastructure step is not guarded by infra-template")
+						}
+						if !strings.Contains(args, "--mode apply") {
+							out = append(out, where+": the infrastructure step is not --mode apply")
+						}
+						if !strings.Contains(args, "--protect ") {
+							out = append(out, where+": the infrastructure step passes no --protect")
+						}
+					}
+				}
+			}
+		}
+		if job != deployKey {
+			continue
+		}
+		switch {
+		case infraAt < 0:
+			out = append(out, fmt.Sprintf("%s: job %s has no infrastructure step (ferry deploy-cloudformation)", name, job))
+		case ecsAt >= 0 && infraAt > ecsAt:
+			out = append(out, fmt.Sprintf("%s: job %s: the infrastructure step comes after deploy-ecs", name, job))
+		}
+	}
+	return out
+}
+
+// TestGitLabFlowsCallWhatExists: the hand-written flows use only the
+// inputs they declare and the commands and flags ferry has, and deploy
+// the optional infrastructure before the app (checkGitLabFlow); a flow
+// with each mistake is caught.
+func TestGitLabFlowsCallWhatExists(t *testing.T) {
+	t.Parallel()
+	specs := map[string]map[string]bool{}
+	for _, s := range commands.Specs() {
+		specs[s.Name] = map[string]bool{}
+		for _, in := range s.Inputs {
+			specs[s.Name][in.Name] = true
+		}
+	}
+	root := actiontest.Root(t)
+	for _, name := range gitlabFlows {
+		data, err := os.ReadFile(filepath.Join(root, "templates", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range checkGitLabFlow(name, string(data), specs) {
+			t.Error(p)
+		}
+	}
+
+	const bad = `spec:
+  inputs:
+    infra-template:
+---
+.ferry-bad-deploy:
+  variables:
+    FERRY_FLOW_INFRA_TEMPLATE: $[[ inputs.infra-template ]]
+    FERRY_FLOW_TIMEOUT: $[[ inputs.timeout ]]
+  script:
+    - ferry deploy-ecs --cluster c --service s --tiemout 1m
+    - |
+      FERRY_DOTENV=x.env ferry deploy-cloudformation --stack-name s
+        --template t --mode plan
+    - ferry deploy-everything
+`
+	want := []string{
+		"bad.yml: $[[ inputs.timeout ]] is not declared in spec:inputs",
+		"bad.yml: job .ferry-bad-deploy script[0]: ferry deploy-ecs: --tiemout is not an input of deploy-ecs",
+		"bad.yml: job .ferry-bad-deploy script[1]: ferry deploy-cloudformation: the infrastructure step is not guarded by infra-template",
+		"bad.yml: job .ferry-bad-deploy script[1]: ferry deploy-cloudformation: the infrastructure step is not --mode apply",
+		"bad.yml: job .ferry-bad-deploy script[1]: ferry deploy-cloudformation: the infrastructure step passes no --protect",
+		"bad.yml: job .ferry-bad-deploy script[2]: ferry deploy-everything: no such command",
+		"bad.yml: job .ferry-bad-deploy: the infrastructure step comes after deploy-ecs",
+	}
+	if have := checkGitLabFlow("bad.yml", bad, specs); !slices.Equal(have, want) {
+		t.Errorf("bad flow: want\n%s\nhave\n%s", strings.Join(want, "\n"), strings.Join(have, "\n"))
 	}
 }

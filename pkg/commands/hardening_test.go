@@ -16,6 +16,7 @@ import (
 	"github.com/ferry-ci/ferry/internal/ecsdeploytest"
 	"github.com/ferry-ci/ferry/internal/elbtest"
 	"github.com/ferry-ci/ferry/internal/faultproxy"
+	"github.com/ferry-ci/ferry/internal/moto"
 	"github.com/ferry-ci/ferry/pkg/traffic"
 )
 
@@ -153,6 +154,7 @@ func sigtermScenarios() []scenario {
 		{name: "during blob upload", action: "build-push-ecr", registry: true, setup: pushSIGTERM},
 		{name: "while waiting for the rollouts", action: "deploy-ecs", setup: deploySIGTERM},
 		{name: "while following ECS's service deployment", action: "deploy-ecs", native: &ecsdeploytest.Options{}, setup: deployNativeSIGTERM},
+		{name: "while waiting for the stack", action: "deploy-cloudformation", motoPrelude: moto.PreludeChangeSets, setup: cfnSIGTERM},
 		{name: "while baking between steps", action: "redirect-traffic", setup: trafficSIGTERM},
 		{name: "with uploads in flight", action: "sync-s3-cloudfront", setup: syncSIGTERM},
 	}

@@ -30,6 +30,16 @@ var unobservable = map[string]string{
 	// Only a failed multipart upload (files above 64 MiB) is aborted; the
 	// scenarios keep to small sites.
 	"s3:AbortMultipartUpload": "cleanup of a failed multipart upload of a file above 64 MiB",
+	// deploy-cloudformation: CloudFormation reads an uploaded template
+	// with the caller's credentials, no call of ferry's own.
+	"s3:GetObject": "CloudFormation reads a template uploaded to template-bucket with the caller's credentials",
+	// moto 5.2.1 has no UpdateTerminationProtection; pkg/cfn's Go fake
+	// shows the call (TestPlanThenExecute).
+	"cloudformation:UpdateTerminationProtection": "input termination-protection; moto does not implement it",
+	// Only an empty change set is deleted: CloudFormation's "no changes"
+	// after ferry's own comparison found a difference, which moto never
+	// answers (pkg/cfn TestNoChangesChangeSet shows it on the Go fake).
+	"cloudformation:DeleteChangeSet": "deleting a change set CloudFormation found empty",
 }
 
 // exempt are calls the role's policy does not govern.

@@ -20,6 +20,8 @@ func validInputs(action, dir string) map[string]string {
 	switch action {
 	case "build-push-ecr":
 		return pairs(aws, "repository", "app/web", "oci-layout", dir, "tags", "x", "registry-endpoint", "127.0.0.1:1")
+	case "deploy-cloudformation":
+		return pairs(aws, "stack-name", "app", "mode", "execute", "change-set-name", "ferry-1")
 	case "deploy-ecs":
 		return pairs(aws, "cluster", "prod", "service", "web")
 	case "redirect-traffic":

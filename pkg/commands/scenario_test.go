@@ -108,8 +108,11 @@ type scenario struct {
 	action string // the directory under actions/
 	// motoEnv asks for a private moto with this environment (e.g.
 	// MOTO_ECS_SERVICE_RUNNING=1); nil runs on the shared one.
-	motoEnv  []string
-	registry bool // a registry behind its own proxy
+	motoEnv []string
+	// motoPrelude asks for a private moto with this moto.Options.Prelude
+	// (a patch of an emulator defect, e.g. moto.PreludeChangeSets).
+	motoPrelude string
+	registry    bool // a registry behind its own proxy
 	// native puts ECS's service deployments (ecsdeploytest) between the
 	// proxy and moto, with these options.
 	native *ecsdeploytest.Options
@@ -139,8 +142,8 @@ type run struct {
 func newWorld(t *testing.T, s scenario) *world {
 	t.Helper()
 	w := &world{}
-	if s.motoEnv != nil {
-		w.moto = moto.StartForTest(t, moto.Options{Env: s.motoEnv}).Endpoint
+	if s.motoEnv != nil || s.motoPrelude != "" {
+		w.moto = moto.StartForTest(t, moto.Options{Env: s.motoEnv, Prelude: s.motoPrelude}).Endpoint
 	} else {
 		w.moto = moto.ForTest(t)
 	}
@@ -225,7 +228,7 @@ func (r run) verify(t *testing.T, res actiontest.Result) {
 
 // scenarios lists every scenario of every action.
 func scenarios() []scenario {
-	return slices.Concat(pushScenarios(), deployScenarios(), trafficScenarios(), syncScenarios(), whoamiScenarios())
+	return slices.Concat(pushScenarios(), cfnScenarios(), deployScenarios(), trafficScenarios(), syncScenarios(), whoamiScenarios())
 }
 
 // failCall faults every call named name (service:Action) whose body

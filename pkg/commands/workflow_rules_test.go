@@ -372,8 +372,14 @@ func TestWorkflowLoadRulesCatch(t *testing.T) {
 // checkFlowSteps returns what the reusable flows' steps must not do: a
 // notify step that can stop a deploy (a notification only reports; even
 // its bad input, exit 2, must not abort what it reports on), a site sync
-// without the prefix CloudFront serves (SITE_PREFIX), or a push with the
-// default tags (the branch tag moves, which IMMUTABLE repositories refuse).
+// without the prefix CloudFront serves (SITE_PREFIX), a push with the
+// default tags (the branch tag moves, which IMMUTABLE repositories refuse),
+// an infrastructure step (deploy-cloudformation) that is not optional
+// (no if:, so every caller needs a template), not mode apply (a plan
+// leaves the app deployed on the old infrastructure), without protect (a
+// flow must let its caller guard stateful resources), or after the app's
+// deploy-ecs step in its job, or a deploy that may pause without the
+// steps that end the pause (checkGate).
 func checkFlowSteps(ws map[string]*ruleWorkflow) []string {
 	var out []string
 	for _, path := range slices.Sorted(maps.Keys(ws)) {
@@ -381,6 +387,7 @@ func checkFlowSteps(ws map[string]*ruleWorkflow) []string {
 			continue
 		}
 		for _, name := range slices.Sorted(maps.Keys(ws[path].Jobs)) {
+			deployed := false // a deploy-ecs step came before
 			for i, step := range ws[path].Jobs[name].Steps {
 				m := ownAction.FindStringSubmatch(step.Uses)
 				if m == nil {
@@ -388,6 +395,24 @@ func checkFlowSteps(ws map[string]*ruleWorkflow) []string {
 				}
 				where := fmt.Sprintf("%s: job %s step %d (%s)", path, name, i+1, step.Name)
 				switch m[1] {
+				case "deploy-ecs":
+					deployed = true
+					if _, ok := step.With["pause-at"]; ok {
+						out = append(out, checkGate(where, step, ws[path].Jobs[name].Steps[i+1:])...)
+					}
+				case "deploy-cloudformation":
+					if strings.TrimSpace(step.If) == "" {
+						out = append(out, where+": the infrastructure step has no if: (it must be optional)")
+					}
+					if step.With["mode"] != "apply" {
+						out = append(out, where+fmt.Sprintf(": the infrastructure step's mode is %v, not apply", step.With["mode"]))
+					}
+					if _, ok := step.With["protect"]; !ok {
+						out = append(out, where+": the infrastructure step passes no protect")
+					}
+					if deployed {
+						out = append(out, where+": the infrastructure step comes after deploy-ecs")
+					}
 				case "notify":
 					if step.ContinueOnError != true {
 						out = append(out, where+": a notify step without continue-on-error: true can stop the deploy")
@@ -399,10 +424,6 @@ func checkFlowSteps(ws map[string]*ruleWorkflow) []string {
 				case "build-push-ecr":
 					if _, ok := step.With["tags"]; !ok {
 						out = append(out, where+": a push with the default tags (the branch tag moves)")
-					}
-				case "deploy-ecs":
-					if _, ok := step.With["pause-at"]; ok {
-						out = append(out, checkGate(where, step, ws[path].Jobs[name].Steps[i+1:])...)
 					}
 				}
 			}
@@ -455,8 +476,18 @@ func checkGate(where string, deploy ruleStep, later []ruleStep) []string {
 // fixture of the flows as they were shows each rule catching.
 func TestWorkflowFlowSteps(t *testing.T) {
 	t.Parallel()
-	for _, p := range checkFlowSteps(loadRuleWorkflows(t, actiontest.Root(t))) {
+	flows := loadRuleWorkflows(t, actiontest.Root(t))
+	for _, p := range checkFlowSteps(flows) {
 		t.Error(p)
+	}
+	infraSteps := 0
+	for _, step := range flows[".github/workflows/deploy-environment.yml"].Jobs["deploy"].Steps {
+		if m := ownAction.FindStringSubmatch(step.Uses); m != nil && m[1] == "deploy-cloudformation" {
+			infraSteps++
+		}
+	}
+	if infraSteps != 1 {
+		t.Errorf("deploy-environment.yml: want one infrastructure step (deploy-cloudformation) in job deploy, have %d", infraSteps)
 	}
 	have := checkFlowSteps(loadRuleWorkflows(t, filepath.Join("testdata", "workflow-rules", "github-flow-v1")))
 	want := []string{
@@ -508,5 +539,41 @@ jobs:
 	}
 	if !slices.Equal(have, want) {
 		t.Errorf("gate fixture: want\n%s\nhave\n%s", strings.Join(want, "\n"), strings.Join(have, "\n"))
+	}
+
+	// The infrastructure step's rules, each caught.
+	const head = "on:\n  workflow_call:\njobs:\n  deploy:\n    runs-on: x\n    steps:\n"
+	const ecs = "      - name: Deploy\n        uses: ferry-ci/ferry/actions/deploy-ecs@v1\n"
+	infra := func(lines ...string) string {
+		return "      - name: Infra\n        uses: ferry-ci/ferry/actions/deploy-cloudformation@v1\n" + strings.Join(lines, "")
+	}
+	const infraWhere = ".github/workflows/flow.yml: job deploy step 1 (Infra): "
+	tests := []struct {
+		name, steps string
+		want        []string
+	}{
+		{"as the flows have it", infra("        if: inputs.infra-template != ''\n", "        with:\n          mode: apply\n          protect: ${{ inputs.infra-protect }}\n") + ecs, nil},
+		{"not optional", infra("        with:\n          mode: apply\n          protect: x\n") + ecs,
+			[]string{infraWhere + "the infrastructure step has no if: (it must be optional)"}},
+		{"mode plan, no protect", infra("        if: inputs.t != ''\n", "        with:\n          mode: plan\n") + ecs,
+			[]string{infraWhere + "the infrastructure step's mode is plan, not apply", infraWhere + "the infrastructure step passes no protect"}},
+		{"mode left to the default", infra("        if: inputs.t != ''\n", "        with:\n          protect: x\n") + ecs,
+			[]string{infraWhere + "the infrastructure step's mode is <nil>, not apply"}},
+		{"after the app", ecs + infra("        if: inputs.t != ''\n", "        with:\n          mode: apply\n          protect: x\n"),
+			[]string{".github/workflows/flow.yml: job deploy step 2 (Infra): the infrastructure step comes after deploy-ecs"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", "flow.yml"), []byte(head+tt.steps), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if have := checkFlowSteps(loadRuleWorkflows(t, dir)); !slices.Equal(have, tt.want) {
+				t.Errorf("want\n%s\nhave\n%s", strings.Join(tt.want, "\n"), strings.Join(have, "\n"))
+			}
+		})
 	}
 }

@@ -80,8 +80,18 @@ func (c Comment) Name() string { return c.Platform + "-comment" }
 
 // Send implements Destination.
 func (c Comment) Send(ctx context.Context, m Message) (Receipt, error) {
+	return c.put(ctx, CommentBody(c.Key, m))
+}
+
+// Put keeps the sticky comment as the caller's own Markdown (the marker
+// goes first), for a report that is not a notify Message: a change set's
+// diff, say. The caller answers for what its Markdown renders.
+func (c Comment) Put(ctx context.Context, markdown string) (Receipt, error) {
+	return c.put(ctx, Marker(c.Key)+"\n"+markdown)
+}
+
+func (c Comment) put(ctx context.Context, body string) (Receipt, error) {
 	marker := Marker(c.Key)
-	body := CommentBody(c.Key, m)
 	notes, err := c.Thread.Notes(ctx)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("listing comments: %w", err)

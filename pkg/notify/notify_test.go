@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -244,6 +245,23 @@ func TestStickyComment(t *testing.T) {
 	}
 	if !strings.Contains(th.notes[1].Body, "❌ Deploy of ferry-ci/example to production failed") || th.notes[0].Body != "LGTM, but what about <!-- ferry:notify:deploy/web -->?" {
 		t.Errorf("comments:\n%v", th.notes)
+	}
+}
+
+// TestCommentPut: a caller's own Markdown is kept as the sticky comment,
+// marker first, created once and then updated.
+func TestCommentPut(t *testing.T) {
+	t.Parallel()
+	th := &thread{}
+	c := notify.Comment{Platform: "github", Key: "deploy-cloudformation/app", Thread: th}
+	for i, want := range []string{"created", "updated"} {
+		r, err := c.Put(context.Background(), fmt.Sprintf("| diff | %d |\n", i))
+		if err != nil || r.Action != want {
+			t.Fatalf("Put %d: want %s, have %+v, %v", i, want, r, err)
+		}
+	}
+	if len(th.notes) != 1 || th.notes[0].Body != "<!-- ferry:notify:deploy-cloudformation/app -->\n| diff | 1 |\n" {
+		t.Errorf("comments: want one with the last body, have %+v", th.notes)
 	}
 }
 
