@@ -265,7 +265,7 @@ func stackSetSummary(plan cfn.StackSetPlan, res cfn.StackSetResult, runErr error
 		b.WriteString("\nNo changes: the deployed template, parameters and settings are those asked for, and every target has a current instance.\n")
 	}
 	if len(res.Changed) > 0 {
-		fmt.Fprintf(&b, "\nChanged: %s.\n", strings.Join(res.Changed, ", "))
+		fmt.Fprintf(&b, "\nDifferent from the deployed set: %s.\n", strings.Join(res.Changed, ", "))
 	}
 	if runErr != nil {
 		fmt.Fprintf(&b, "\n**Failed**: %s\n", mdCell(runErr.Error()))
