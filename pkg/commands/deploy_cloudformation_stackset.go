@@ -154,6 +154,10 @@ func planStackSet(rt *action.Runtime) cfn.StackSetPlan {
 		in.Problem("template", "a template file (stack-set true)", "none")
 	} else if body, err := os.ReadFile(in.Path("template")); err != nil {
 		in.Problem("template", "a readable template file", fmt.Sprintf("%s (%v)", action.Quote(in.String("template")), errors.Unwrap(err)))
+	} else if len(body) > cfn.StackSetMaxTemplateBody {
+		// pkg/cfn takes a larger one by URL; this action has no input for it.
+		in.Problem("template", fmt.Sprintf("a template of at most %d bytes with stack-set true (a StackSet's template is sent inline; template-bucket is for stacks)", cfn.StackSetMaxTemplateBody),
+			fmt.Sprintf("%d bytes", len(body)))
 	} else {
 		p.TemplateBody = string(body)
 	}
