@@ -271,3 +271,30 @@ func cfnStackSetUpdate(t *testing.T, w *world) run {
 		},
 	}
 }
+
+// cfnStackSetSIGTERM: signalled while a StackSet's CREATE operation is
+// waited for. ferry stops waiting and stops nothing: the operation is
+// CloudFormation's (moto completes it at once, four instances), and the
+// log names it and how to follow it.
+func cfnStackSetSIGTERM(t *testing.T, w *world) run {
+	cf, _ := cfnClients(w.moto)
+	rv := newRendezvous()
+	return run{
+		with: map[string]string{"stack-set": "true", "stack-name": "scenario-term-set", "template": writeTemp(t, "baseline.yml", stackSetTemplate),
+			"parameters": "Env=prod", "accounts": "111111111111, 222222222222", "regions": "us-east-1, eu-west-1", "timeout": "2m"},
+		script: rv.script(func(c faultproxy.Call, _ int) bool { return c.Name() == "cloudformation:DescribeStackSetOperation" }),
+		start:  rv.sigterm(t),
+		code:   130,
+		check: func(t *testing.T, res actiontest.Result) {
+			cancelled(t, res)
+			wantOutputs(t, res, map[string]string{"status": "failed"})
+			if have := stackSetInstances(t, cf, "scenario-term-set"); len(have) != 4 {
+				t.Errorf("instances: want CloudFormation's operation left to finish (moto: 4 instances), have %v", have)
+			}
+			if want := `of stack set "scenario-term-set": still in progress (its status not yet read) when the wait ended: context canceled; the operation goes on in CloudFormation: ` +
+				"follow it with aws cloudformation describe-stack-set-operation --stack-set-name scenario-term-set --operation-id "; !strings.Contains(res.Stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+			}
+		},
+	}
+}
