@@ -78,3 +78,35 @@ func TestDeployCloudFormationStackSet(t *testing.T) {
 		t.Errorf("second run: want calls %v, have %v", want, n)
 	}
 }
+
+// TestDeployCloudFormationStackSetComment: with comment, a StackSet's
+// summary is kept as the pull request's sticky comment, under a marker of
+// its own (a stack of the same name keeps another).
+func TestDeployCloudFormationStackSetComment(t *testing.T) {
+	t.Parallel()
+	p := cfnMoto(t)
+	s := newSink(t)
+	res := actiontest.RunGitHub(context.Background(), t, actiontest.GitHubStep{
+		Action: "deploy-cloudformation",
+		With: map[string]string{"stack-set": "true", "stack-name": "pr-baseline", "template": writeTemp(t, "baseline.yml", stackSetTemplate),
+			"parameters": "Env=dev", "accounts": "111111111111", "regions": "us-east-1", "comment": "true", "github-token": githubTokenSecret, "timeout": "2m"},
+		Env: merge(trafficEnv(p.URL), githubNotifyEnv(t), map[string]string{
+			"GITHUB_REPOSITORY": "ferry-ci/example", "GITHUB_API_URL": s.URL + "/github", "GITHUB_GRAPHQL_URL": s.URL + "/github/graphql",
+		}),
+	})
+	if res.Code != 0 || res.Outputs["status"] != "created" {
+		t.Fatalf("want created, have exit %d %v\n%s", res.Code, res.Outputs, res.Stderr)
+	}
+	checkNoLeaks(t, res, githubTokenSecret)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.comments) != 1 {
+		t.Fatalf("comments: want one, have %d", len(s.comments))
+	}
+	body := s.comments[0]["body"].(string)
+	for _, w := range []string{"<!-- ferry:notify:deploy-cloudformation/stack-set/pr-baseline -->\n", "stack set `pr-baseline` created", "| `111111111111` | us-east-1 | SUCCEEDED |"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("comment lacks %q:\n%s", w, body)
+		}
+	}
+}
