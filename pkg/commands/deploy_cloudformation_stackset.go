@@ -72,7 +72,8 @@ var stackOnlyInputs = []struct{ name, expected string }{
 	{"protect", "no value with stack-set true (a StackSet has no change set to check for replacements)"},
 }
 
-// given renders an input's value for a problem's "found".
+// given renders the value of a String, Bool, Duration or List input (the
+// kinds of the inputs refused by kind of deploy) for a problem's "found".
 func given(in *action.Values, spec action.Spec, name string) string {
 	decl, _ := spec.Input(name)
 	switch decl.Kind {
@@ -82,10 +83,6 @@ func given(in *action.Values, spec action.Spec, name string) string {
 		return in.Duration(name).String()
 	case action.List:
 		return action.Quote(strings.Join(in.List(name), ", "))
-	case action.Lines:
-		return action.Quote(strings.Join(in.Lines(name), "\n"))
-	case action.Map:
-		return fmt.Sprintf("%d tags", len(in.Map(name)))
 	}
 	return action.Quote(in.String(name))
 }
