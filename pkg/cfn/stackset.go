@@ -176,7 +176,11 @@ func (e *StackSetOperationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s operation %q of stack set %q", strings.ToLower(op.Action), op.ID, e.StackSet)
 	if e.Err != nil {
-		fmt.Fprintf(&b, ": still %s when the wait ended: %v", op.Status, e.Err)
+		status := op.Status
+		if status == "" {
+			status = "in progress (its status not yet read)"
+		}
+		fmt.Fprintf(&b, ": still %s when the wait ended: %v", status, e.Err)
 		return b.String()
 	}
 	fmt.Fprintf(&b, " ended %s", op.Status)

@@ -698,6 +698,70 @@ func badInputs() []badInput {
 			`input "stack-policy": expected a stack policy: a JSON object with a Statement list, found invalid JSON (invalid character 'n' looking for beginning of object key string)`,
 			`input "tags": expected tag keys not starting with "aws:" (reserved), found "aws:owner"`,
 		}},
+		{action: "deploy-cloudformation", name: "StackSet inputs without stack-set", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"stack-name": "app", "template": f.file, "accounts": "111111111111", "regions": "us-east-1", "max-concurrent": "2",
+				"call-as": "self", "auto-deployment": "enabled"}
+		}, problems: []string{
+			`input "accounts": expected no value without stack-set true (a StackSet setting; this run deploys a stack), found "111111111111"`,
+			`input "auto-deployment": expected no value without stack-set true (a StackSet setting; this run deploys a stack), found "enabled"`,
+			`input "call-as": expected no value without stack-set true (a StackSet setting; this run deploys a stack), found "self"`,
+			`input "max-concurrent": expected no value without stack-set true (a StackSet setting; this run deploys a stack), found "2"`,
+			`input "regions": expected no value without stack-set true (a StackSet setting; this run deploys a stack), found "us-east-1"`,
+		}},
+		{action: "deploy-cloudformation", name: "stack inputs with stack-set", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"stack-set": "true", "stack-name": "baseline", "template": f.file, "accounts": "111111111111", "regions": "us-east-1",
+				"mode": "plan", "change-set-name": "ferry-1", "protect": "AWS::S3::Bucket", "stack-policy": "{}", "termination-protection": "true",
+				"notification-arns": "arn:aws:sns:us-east-1:123456789012:t", "role-arn": "arn:aws:iam::123456789012:role/cfn", "template-bucket": "templates",
+				"rollback-alarms": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:a", "rollback-monitoring-time": "10m"}
+		}, problems: []string{
+			`input "change-set-name": expected no value with stack-set true (a StackSet is deployed by operations, without a change set), found "ferry-1"`,
+			`input "mode": expected apply with stack-set true (a StackSet is deployed by operations, without a change set to plan or execute), found "plan"`,
+			`input "notification-arns": expected no value with stack-set true (a StackSet takes no notification topics), found "arn:aws:sns:us-east-1:123456789012:t"`,
+			`input "protect": expected no value with stack-set true (a StackSet has no change set to check for replacements), found "AWS::S3::Bucket"`,
+			`input "role-arn": expected no value with stack-set true (a StackSet deploys with administration-role-arn and execution-role-name), found "arn:aws:iam::123456789012:role/cfn"`,
+			`input "rollback-alarms": expected no value with stack-set true (StackSet operations take no rollback configuration), found "arn:aws:cloudwatch:us-east-1:123456789012:alarm:a"`,
+			`input "rollback-monitoring-time": expected no value with stack-set true (StackSet operations take no rollback configuration), found 10m0s`,
+			`input "stack-policy": expected no value with stack-set true (a StackSet has no stack policy), found "{}"`,
+			`input "template-bucket": expected no value with stack-set true (a StackSet's template is sent inline, up to 51,200 bytes), found "templates"`,
+			`input "termination-protection": expected no value with stack-set true (a StackSet has no termination protection), found true`,
+		}},
+		{action: "deploy-cloudformation", name: "StackSet with every value wrong", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"stack-set": "true", "stack-name": "1set", "template": f.file, "regions": "Europe, us-east-1, us-east-1",
+				"max-concurrent": "lots", "failure-tolerance": "150%", "region-order": "us-west-2", "administration-role-arn": "admin",
+				"execution-role-name": "arn:aws:iam::123456789012:role/exec", "capabilities": "CAPABILITY_ROOT", "tags": "aws:owner=me", "parameters": "bad-key=1"}
+		}, problems: []string{
+			`input "administration-role-arn": expected an IAM role ARN such as arn:aws:iam::123456789012:role/AWSCloudFormationStackSetAdministrationRole, found "admin"`,
+			`input "capabilities": expected one of CAPABILITY_IAM, CAPABILITY_NAMED_IAM, CAPABILITY_AUTO_EXPAND, found "CAPABILITY_ROOT"`,
+			`input "execution-role-name": expected an IAM role name (not an ARN) such as AWSCloudFormationStackSetExecutionRole, found "arn:aws:iam::123456789012:role/exec"`,
+			`input "failure-tolerance": expected a number of accounts such as 2 or a percentage such as 25%, found "150%"`,
+			`input "max-concurrent": expected a number of accounts such as 2 or a percentage such as 25%, found "lots"`,
+			`input "parameters": expected parameter names of letters and digits, found "bad-key"`,
+			`input "region-order": expected regions among those deployed to (Europe, us-east-1, us-east-1), found "us-west-2"`,
+			`input "regions": expected AWS regions such as eu-west-1, found "Europe"`,
+			`input "regions": expected each value once, found "us-east-1" twice`,
+			`input "stack-name": expected a stack set name: a letter, then letters, digits and hyphens, at most 128, found "1set"`,
+			`input "tags": expected tag keys of 1 to 128 characters, not starting with "aws:", found "aws:owner"`,
+			`inputs "accounts" or "organizational-units": expected the accounts or the organizational units to deploy to, found neither`,
+		}},
+		{action: "deploy-cloudformation", name: "StackSet to accounts and organizational units", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"stack-set": "true", "stack-name": "baseline", "template": f.file, "regions": "us-east-1",
+				"accounts": "111111111111, 1234", "organizational-units": "ou-abcd-12345678, sales", "auto-deployment": "enabled", "call-as": "delegated-admin"}
+		}, problems: []string{
+			`input "accounts": expected 12-digit AWS account ids, found "1234"`,
+			`input "call-as": expected self with accounts (a delegated administrator deploys to organizational units), found "delegated-admin"`,
+			`input "organizational-units": expected organizational unit ids ("ou-…") or a root id ("r-…"), found "sales"`,
+			`inputs "accounts" or "organizational-units": expected accounts (self-managed) or organizational units (service-managed), not both, found both`,
+		}},
+		{action: "deploy-cloudformation", name: "StackSet template over the inline limit", with: func(f *badFixtures) map[string]string {
+			return map[string]string{"stack-set": "true", "stack-name": "baseline", "template": f.bigTemplate, "accounts": "111111111111", "regions": "us-east-1"}
+		}, problems: []string{
+			`input "template": expected a template of at most 51200 bytes with stack-set true (a StackSet's template is sent inline; template-bucket is for stacks), found 60016 bytes`,
+		}},
+		{action: "deploy-cloudformation", name: "StackSet without a template, an administration role with organizational units", with: in("stack-set", "true", "stack-name", "baseline", "organizational-units", "ou-abcd-12345678",
+			"administration-role-arn", "arn:aws:iam::123456789012:role/admin", "regions", "us-east-1"), problems: []string{
+			`input "administration-role-arn": expected no administration role with organizational units (service-managed permissions), found "arn:aws:iam::123456789012:role/admin"`,
+			`input "template": expected a template file (stack-set true), found none`,
+		}},
 		// whoami: its inputs are the AWS ones
 		{action: "whoami", name: "region, attempts, backoff, role", with: in("aws-region", "Europe", "max-attempts", "-1", "retry-max-backoff", "10m", "role-to-assume", "web"),
 			problems: []string{

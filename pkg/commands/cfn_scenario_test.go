@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,8 @@ func cfnScenarios() []scenario {
 		{name: "identical stack unchanged", action: "deploy-cloudformation", motoPrelude: p, setup: cfnUnchanged},
 		{name: "template through S3, plan", action: "deploy-cloudformation", motoPrelude: p, setup: cfnPlanThroughS3},
 		{name: "bucket name taken", action: "deploy-cloudformation", motoPrelude: p, leaks: true, setup: cfnFailure},
+		{name: "StackSet across two accounts and two regions", action: "deploy-cloudformation", setup: cfnStackSetCreate},
+		{name: "StackSet updated, a region added", action: "deploy-cloudformation", setup: cfnStackSetUpdate},
 	}
 }
 
@@ -186,6 +189,110 @@ func cfnSIGTERM(t *testing.T, w *world) run {
 				t.Errorf("stack: want CloudFormation's operation left to finish (moto: CREATE_COMPLETE), have %s", s.StackStatus)
 			}
 			if want := "follow it with aws cloudformation describe-stack-events --stack-name scenario-term"; !strings.Contains(res.Stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+			}
+		},
+	}
+}
+
+// stackSetInstances lists a StackSet's instances on moto as
+// "account/region STATUS", sorted.
+func stackSetInstances(t *testing.T, cf *cloudformation.Client, name string) []string {
+	t.Helper()
+	out, err := cf.ListStackInstances(context.Background(), &cloudformation.ListStackInstancesInput{StackSetName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("listing the instances of stack set %s: %v", name, err)
+	}
+	var have []string
+	for _, s := range out.Summaries {
+		have = append(have, aws.ToString(s.Account)+"/"+aws.ToString(s.Region)+" "+string(s.Status))
+	}
+	slices.Sort(have)
+	return have
+}
+
+// cfnStackSetCreate: a self-managed StackSet with an administration role,
+// deployed to two accounts in two regions, eu-west-1 first, in parallel:
+// it ends with four CURRENT instances and its parameter value.
+func cfnStackSetCreate(t *testing.T, w *world) run {
+	cf, _ := cfnClients(w.moto)
+	return run{
+		with: map[string]string{"stack-set": "true", "stack-name": "scenario-baseline", "template": writeTemp(t, "baseline.yml", stackSetTemplate),
+			"parameters": "Env=prod", "tags": "team=platform", "accounts": "111111111111, 222222222222", "regions": "us-east-1, eu-west-1",
+			"administration-role-arn": "arn:aws:iam::123456789012:role/AWSCloudFormationStackSetAdministrationRole",
+			"max-concurrent":          "2", "failure-tolerance": "1", "region-order": "eu-west-1", "region-concurrency": "parallel", "timeout": "2m"},
+		check: func(t *testing.T, res actiontest.Result) {
+			wantOutputs(t, res, map[string]string{"status": "created"})
+			want := []string{"111111111111/eu-west-1 CURRENT", "111111111111/us-east-1 CURRENT", "222222222222/eu-west-1 CURRENT", "222222222222/us-east-1 CURRENT"}
+			if have := stackSetInstances(t, cf, "scenario-baseline"); !slices.Equal(have, want) {
+				t.Errorf("instances: want %v, have %v", want, have)
+			}
+			out, err := cf.DescribeStackSet(context.Background(), &cloudformation.DescribeStackSetInput{StackSetName: aws.String("scenario-baseline")})
+			if err != nil || len(out.StackSet.Parameters) != 1 || aws.ToString(out.StackSet.Parameters[0].ParameterValue) != "prod" ||
+				res.Outputs["stack-set-id"] != aws.ToString(out.StackSet.StackSetId) {
+				t.Errorf("stack set: want Env=prod and output stack-set-id its id, have %+v (%v), output %q", out, err, res.Outputs["stack-set-id"])
+			}
+		},
+	}
+}
+
+// cfnStackSetUpdate: a StackSet deployed to two accounts in us-east-1
+// with Env=staging is asked for Env=prod in us-east-1 and eu-west-1: one
+// UPDATE operation (every instance), then one CREATE for the two missing
+// instances.
+func cfnStackSetUpdate(t *testing.T, w *world) run {
+	cf, _ := cfnClients(w.moto)
+	ctx := context.Background()
+	accounts := []string{"111111111111", "222222222222"}
+	if _, err := cf.CreateStackSet(ctx, &cloudformation.CreateStackSetInput{StackSetName: aws.String("scenario-shared"), TemplateBody: aws.String(stackSetTemplate),
+		Parameters: []cfntypes.Parameter{{ParameterKey: aws.String("Env"), ParameterValue: aws.String("staging")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cf.CreateStackInstances(ctx, &cloudformation.CreateStackInstancesInput{StackSetName: aws.String("scenario-shared"),
+		Accounts: accounts, Regions: []string{"us-east-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	return run{
+		with: map[string]string{"stack-set": "true", "stack-name": "scenario-shared", "template": writeTemp(t, "baseline.yml", stackSetTemplate),
+			"parameters": "Env=prod", "accounts": strings.Join(accounts, "\n"), "regions": "us-east-1\neu-west-1", "timeout": "2m"},
+		check: func(t *testing.T, res actiontest.Result) {
+			wantOutputs(t, res, map[string]string{"status": "updated"})
+			if n, m := called(w, "cloudformation:UpdateStackSet"), called(w, "cloudformation:CreateStackInstances"); n != 1 || m != 1 {
+				t.Errorf("want one UpdateStackSet and one CreateStackInstances, have %d and %d", n, m)
+			}
+			if have := stackSetInstances(t, cf, "scenario-shared"); len(have) != 4 {
+				t.Errorf("instances: want 4, have %v", have)
+			}
+			// moto's UPDATE operation lists no instance results (AWS lists
+			// every instance it updated): the table holds the CREATE's.
+			if !strings.Contains(res.Summary, "Different from the deployed set: parameters.") || !strings.Contains(res.Summary, "| `222222222222` | eu-west-1 | SUCCEEDED |") {
+				t.Errorf("summary:\n%s", res.Summary)
+			}
+		},
+	}
+}
+
+// cfnStackSetSIGTERM: signalled while a StackSet's CREATE operation is
+// waited for. ferry stops waiting and stops nothing: the operation is
+// CloudFormation's (moto completes it at once, four instances), and the
+// log names it and how to follow it.
+func cfnStackSetSIGTERM(t *testing.T, w *world) run {
+	cf, _ := cfnClients(w.moto)
+	rv := newRendezvous()
+	return run{
+		with: map[string]string{"stack-set": "true", "stack-name": "scenario-term-set", "template": writeTemp(t, "baseline.yml", stackSetTemplate),
+			"parameters": "Env=prod", "accounts": "111111111111, 222222222222", "regions": "us-east-1, eu-west-1", "timeout": "2m"},
+		script: rv.script(func(c faultproxy.Call, _ int) bool { return c.Name() == "cloudformation:DescribeStackSetOperation" }),
+		start:  rv.sigterm(t),
+		code:   130,
+		check: func(t *testing.T, res actiontest.Result) {
+			cancelled(t, res)
+			wantOutputs(t, res, map[string]string{"status": "failed"})
+			if have := stackSetInstances(t, cf, "scenario-term-set"); len(have) != 4 {
+				t.Errorf("instances: want CloudFormation's operation left to finish (moto: 4 instances), have %v", have)
+			}
+			if want := `of stack set "scenario-term-set": still in progress (its status not yet read) when the wait ended: context canceled; the operation goes on in CloudFormation: ` +
+				"follow it with aws cloudformation describe-stack-set-operation --stack-set-name scenario-term-set --operation-id "; !strings.Contains(res.Stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
 			}
 		},

@@ -26,7 +26,7 @@ import (
 
 func deployCloudFormation() Command {
 	inputs := []action.Input{
-		{Name: "stack-name", Required: true, Description: "The CloudFormation stack to create or update."},
+		{Name: "stack-name", Required: true, Description: "The CloudFormation stack to create or update; with stack-set true, the StackSet."},
 		{Name: "template", Description: "The template file (YAML or JSON), relative to the workspace. Required with mode plan and apply."},
 		{Name: "template-bucket", Description: "S3 bucket the template is uploaded to when it is over CloudFormation's inline limit (51,200 bytes), under ferry/<stack>/<sha256>.template."},
 		{Name: "parameters", Kind: action.Lines, Description: "Template parameters: lines Key=Value, or paths of JSON files in the AWS CLI's shape ([{\"ParameterKey\": …, \"ParameterValue\": …}]), as {\"Key\": \"Value\"}, or CodePipeline's {\"Parameters\": {…}}; later lines win. Parameters not given take the template's defaults."},
@@ -45,18 +45,20 @@ func deployCloudFormation() Command {
 		{Name: "gitlab-token", Secret: true, Description: "With comment: a GitLab token with the api scope, to keep the note on the merge request."},
 		{Name: "protect", Kind: action.List, Description: "Resource types, e.g. AWS::RDS::DBInstance, AWS::DynamoDB::Table, AWS::S3::Bucket: a change set that replaces (or may replace) or deletes one is refused before it runs (exit 1)."},
 	}
+	inputs = append(inputs, stackSetInputDecls()...)
 	return Command{
 		Spec: action.Spec{
 			Name:        "deploy-cloudformation",
-			Description: "Deploy a CloudFormation stack through a reviewed change set: compare first (an identical run is unchanged, no change set), diff in the log and summary, protect resource types from replacement, wait out busy stacks, stream events and name the root cause of a failure.",
+			Description: "Deploy a CloudFormation stack through a reviewed change set: compare first (an identical run is unchanged, no change set), diff in the log and summary, protect resource types from replacement, wait out busy stacks, stream events and name the root cause of a failure. With stack-set true, a StackSet across accounts (or organizational units) and regions, with per-instance results.",
 			Inputs:      append(append(inputs, awsInputs()...), timeoutInput("60m")),
 			Outputs: []action.Output{
-				{Name: "status", Description: "created, updated, unchanged, planned (mode plan: a change set waits) or failed."},
+				{Name: "status", Description: "created, updated, unchanged, planned (mode plan: a change set waits) or failed; for a StackSet created, updated, unchanged or failed."},
 				{Name: "stack-id", Description: "The stack's ARN."},
 				{Name: "stack-status", Description: "The stack's state at the end, e.g. UPDATE_COMPLETE."},
 				{Name: "change-set-id", Description: "ARN of the change set made or executed; empty when the stack was already as asked."},
 				{Name: "change-set-name", Description: "Name of the change set made or executed: give it to a later step with mode execute. Empty when none was made."},
 				{Name: "changes", Description: "How many resources the change set adds, modifies or removes."},
+				{Name: "stack-set-id", Description: "With stack-set true: the StackSet's id (name:uuid)."},
 				{Name: "outputs", Description: "The stack's outputs as a JSON object. Each output is also an output of the step under its own name (on GitLab, in the dotenv report while it stays under GitLab's limits); on GitLab this one is in the file ferry-stack-outputs.json (an artifact).", File: stackOutputsFile},
 			},
 		},
@@ -89,6 +91,9 @@ var cloudFormationInputs = map[cfn.Field]string{
 // options, recording every problem.
 func planCloudFormation(rt *action.Runtime) cfn.Options {
 	in := rt.Inputs()
+	if !in.Failed("stack-set") {
+		refuseStackSetInputs(rt)
+	}
 	o := cfn.Options{
 		StackName:              in.String("stack-name"),
 		TemplateBucket:         in.String("template-bucket"),
@@ -158,6 +163,18 @@ func planCloudFormation(rt *action.Runtime) cfn.Options {
 			o.StackPolicy = string(body)
 		}
 	}
+	checkCommentToken(rt)
+	o.Parameters = readParameters(rt)
+	// A problem with an input already reported (one that failed to parse)
+	// is dropped.
+	in.Add(inputNames(o.Validate(), cloudFormationInputs))
+	return o
+}
+
+// checkCommentToken reports a comment asked for without the token to
+// keep it with.
+func checkCommentToken(rt *action.Runtime) {
+	in := rt.Inputs()
 	if in.Bool("comment") && in.String("github-token") == "" && in.String("gitlab-token") == "" {
 		name := "github-token"
 		if rt.Platform() == action.GitLab {
@@ -165,11 +182,6 @@ func planCloudFormation(rt *action.Runtime) cfn.Options {
 		}
 		in.Problem(name, "a token to keep the pull or merge request comment with (comment is true)", "none")
 	}
-	o.Parameters = readParameters(rt)
-	// A problem with an input already reported (one that failed to parse)
-	// is dropped.
-	in.Add(inputNames(o.Validate(), cloudFormationInputs))
-	return o
 }
 
 // readParameters reads input parameters: Key=Value lines and JSON files,
@@ -211,6 +223,9 @@ func readParameters(rt *action.Runtime) []cfn.Parameter {
 }
 
 func runDeployCloudFormation(ctx context.Context, rt *action.Runtime, b Build) error {
+	if rt.Inputs().Bool("stack-set") {
+		return runStackSet(ctx, rt, b)
+	}
 	var o cfn.Options
 	run, cancel, err := startAWS(ctx, rt, b, func() { o = planCloudFormation(rt) })
 	defer cancel()
@@ -404,12 +419,12 @@ func mdCell(s string) string {
 // maxCommentBytes keeps a comment under GitHub's 65,536 characters.
 const maxCommentBytes = 60000
 
-// postCloudFormationComment keeps the summary as the stack's sticky
-// comment on the run's pull or merge request (pkg/notify's Comment: found
-// by its marker among the token's own comments, edited, created only when
-// there is none). A failure to comment is a warning: the stack is what the
-// run is about.
-func postCloudFormationComment(ctx context.Context, rt *action.Runtime, b Build, stack, summary string) {
+// postCloudFormationComment keeps the summary as the sticky comment of key
+// (the stack's name, or "stack-set/" and the StackSet's) on the run's pull
+// or merge request (pkg/notify's Comment: found by its marker among the
+// token's own comments, edited, created only when there is none). A
+// failure to comment is a warning: the stack is what the run is about.
+func postCloudFormationComment(ctx context.Context, rt *action.Runtime, b Build, key, summary string) {
 	rc := rt.Context()
 	if rc.PullRequest == 0 {
 		rt.Logger().Info("no pull or merge request: no comment")
@@ -428,7 +443,7 @@ func postCloudFormationComment(ctx context.Context, rt *action.Runtime, b Build,
 	}
 	hc := (&notify.Retry{}).Client()
 	ua := "ferry/" + b.Version
-	key := "deploy-cloudformation/" + stack
+	key = "deploy-cloudformation/" + key
 	var (
 		dests []notify.Destination
 		err   error

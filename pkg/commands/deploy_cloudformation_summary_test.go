@@ -52,3 +52,37 @@ func TestCloudFormationSummaryGolden(t *testing.T) {
 		Advice:    "the stack's creation failed and was rolled back; a stack in ROLLBACK_COMPLETE cannot be updated: delete it (aws cloudformation delete-stack --stack-name app) and run again"}
 	golden.Check(t, filepath.Join("testdata", "cloudformation-failed-summary.md"), []byte(cloudFormationSummary(o, failed, err)))
 }
+
+// TestStackSetSummaryGolden renders the job summary of a StackSet created
+// across two accounts and two regions, and of an update whose operation
+// failed in one instance (the failed instance named in the error, its
+// reason in the table).
+func TestStackSetSummaryGolden(t *testing.T) {
+	t.Parallel()
+	plan := cfn.StackSetPlan{Name: "baseline", Accounts: []string{"111111111111", "222222222222"}, Regions: []string{"us-east-1", "eu-west-1"}}
+	instances := func(status ...string) []cfn.StackSetInstanceResult {
+		var out []cfn.StackSetInstanceResult
+		i := 0
+		for _, a := range plan.Accounts {
+			for _, r := range []string{"eu-west-1", "us-east-1"} {
+				out = append(out, cfn.StackSetInstanceResult{Account: a, Region: r, Status: status[i]})
+				i++
+			}
+		}
+		return out
+	}
+	const id = "baseline:3f6b9c2e-8d41-4a7e-9c0b-5e2f1a7d6c84"
+	created := cfn.StackSetResult{Status: cfn.StackSetCreated, StackSetID: id, Operations: []cfn.StackSetOperation{
+		{ID: "ferry-0a1b2c3d4e5f-create-1", Action: "CREATE", Status: "SUCCEEDED", Instances: instances("SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED")}}}
+	golden.Check(t, filepath.Join("testdata", "cloudformation-stackset-created-summary.md"), []byte(stackSetSummary(plan, created, nil)))
+
+	op := cfn.StackSetOperation{ID: "ferry-6a7b8c9d0e1f-update", Action: "UPDATE", Status: "FAILED", StatusReason: "The Operation failed because the failure tolerance was exceeded",
+		Instances: instances("SUCCEEDED", "FAILED", "CANCELLED", "CANCELLED")}
+	op.Instances[1].StatusReason = "Account 111111111111 should have 'AWSCloudFormationStackSetExecutionRole' role with trust relationship to Role 'AWSCloudFormationStackSetAdministrationRole'."
+	failed := cfn.StackSetResult{Status: cfn.StackSetFailed, StackSetID: id, Changed: []string{"template", "parameters"}, Operations: []cfn.StackSetOperation{op}}
+	err := error(&cfn.StackSetOperationError{StackSet: "baseline", Operation: op})
+	if !errors.Is(err, cfn.ErrStackSetFailed) {
+		t.Fatal(err)
+	}
+	golden.Check(t, filepath.Join("testdata", "cloudformation-stackset-failed-summary.md"), []byte(stackSetSummary(plan, failed, err)))
+}

@@ -102,6 +102,12 @@ func TestInputTables(t *testing.T) {
 		t.Parallel()
 		checkInputTable(t, ferryecr.Fields(), buildPushECRRepositoryInputs, buildPushECR().Spec.Inputs)
 	})
+	t.Run("deploy-cloudformation stack sets", func(t *testing.T) {
+		t.Parallel()
+		// The description is ferry's to set (it sets none), not an input.
+		fields := slices.DeleteFunc(cfn.StackSetFields(), func(f cfn.StackSetField) bool { return f == cfn.StackSetFieldDescription })
+		checkInputTable(t, fields, stackSetInputs, deployCloudFormation().Spec.Inputs)
+	})
 	t.Run("aws inputs", func(t *testing.T) {
 		t.Parallel()
 		checkInputTable(t, awsauth.Fields(), awsAuthInputs, awsInputs())

@@ -450,3 +450,44 @@ check:
 		}
 	}
 }
+
+// TestGitLabComponentDeployCloudFormation runs the deploy-cloudformation
+// component: a stack created from a template in the project; a later job
+// reads the status and a stack output, under its own name, from the
+// dotenv report. The same pipeline again finds the stack unchanged.
+func TestGitLabComponentDeployCloudFormation(t *testing.T) {
+	t.Parallel()
+	gitlabCILocal(t)
+	image := ferryimagetest.GitLab(t).Job
+	endpoint := moto.StartForTest(t, moto.Options{Prelude: moto.PreludeChangeSets}).Endpoint
+	dir := gitlabProject(t, `stages: [deploy, verify]
+include:
+  - local: templates/deploy-cloudformation.yml
+    inputs:
+      image: `+image+`
+      stack-name: gl-component
+      template: stack.yml
+      parameters: Count=5
+      tags: team=web
+      aws-region: us-east-1
+      aws-endpoint-url: `+endpoint+`
+      timeout: 2m
+
+check:
+  stage: verify
+  needs: [ferry-deploy-cloudformation]
+  script:
+    - 'echo "status=$STATUS stack-status=$STACK_STATUS topic=$TopicName"'
+    - 'test "$STATUS" = "$WANT_STATUS" && test "$STACK_STATUS" = CREATE_COMPLETE && test "$TopicName" = app-dev-5'
+    - 'case "$STACK_ID" in arn:aws:cloudformation:us-east-1:*:stack/gl-component/*) ;; *) exit 1 ;; esac'
+`)
+	addToProject(t, dir, writeTemp(t, "stack.yml", cfnTemplate), "stack.yml")
+	for _, want := range []string{"created", "unchanged"} {
+		out, code := runGitLab(t, dir, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "WANT_STATUS="+want)
+		if code != 0 || !strings.Contains(out, "PASS  check") {
+			t.Fatalf("pipeline (%s): want both jobs to pass, have exit %d:\n%s", want, code, out)
+		}
+		wantJobs(t, out, "ferry-deploy-cloudformation", "check")
+		wantInImage(t, out, image, "ferry-deploy-cloudformation")
+	}
+}

@@ -155,6 +155,7 @@ func sigtermScenarios() []scenario {
 		{name: "while waiting for the rollouts", action: "deploy-ecs", setup: deploySIGTERM},
 		{name: "while following ECS's service deployment", action: "deploy-ecs", native: &ecsdeploytest.Options{}, setup: deployNativeSIGTERM},
 		{name: "while waiting for the stack", action: "deploy-cloudformation", motoPrelude: moto.PreludeChangeSets, setup: cfnSIGTERM},
+		{name: "while waiting for a StackSet operation", action: "deploy-cloudformation", setup: cfnStackSetSIGTERM},
 		{name: "while baking between steps", action: "redirect-traffic", setup: trafficSIGTERM},
 		{name: "with uploads in flight", action: "sync-s3-cloudfront", setup: syncSIGTERM},
 	}

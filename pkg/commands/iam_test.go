@@ -18,8 +18,9 @@ import (
 // reason it is in the policy all the same.
 var unobservable = map[string]string{
 	// IAM checks it on RegisterTaskDefinition with a task or execution
-	// role; no API call of its own.
-	"iam:PassRole": "RegisterTaskDefinition with taskRoleArn/executionRoleArn",
+	// role, and on CreateStackSet with an administration role; no API call
+	// of its own.
+	"iam:PassRole": "RegisterTaskDefinition with taskRoleArn/executionRoleArn; CreateStackSet with an administration role",
 	// The one-off task's waiter and the stopped-task diagnostics; moto's
 	// RunTask fails for awsvpc tasks and moto stops no task.
 	"ecs:DescribeTasks": "DescribeTasks of one-off and stopped tasks",
