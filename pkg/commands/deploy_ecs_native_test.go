@@ -21,6 +21,14 @@ import (
 // (moto keeps none).
 func nativeService(t *testing.T, f ecsFixture, lb *elbtest.Fixture, ext *ecsdeploytest.Server, name, config string) {
 	t.Helper()
+	addService(t, f, ext, name, config, ecstypes.LoadBalancer{TargetGroupArn: aws.String(lb.Blue), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)})
+}
+
+// addService adds to f's cluster a service named name, on the task
+// definition and network of f's service, behind balancer, and gives it
+// deploymentConfiguration config in ext.
+func addService(t *testing.T, f ecsFixture, ext *ecsdeploytest.Server, name, config string, balancer ecstypes.LoadBalancer) {
+	t.Helper()
 	ctx := context.Background()
 	out, err := f.ecs.DescribeServices(ctx, &awsecs.DescribeServicesInput{Cluster: aws.String(f.cluster), Services: []string{f.service}})
 	if err != nil || len(out.Services) != 1 {
@@ -30,12 +38,22 @@ func nativeService(t *testing.T, f ecsFixture, lb *elbtest.Fixture, ext *ecsdepl
 	if _, err := f.ecs.CreateService(ctx, &awsecs.CreateServiceInput{
 		Cluster: aws.String(f.cluster), ServiceName: aws.String(name), TaskDefinition: web.TaskDefinition,
 		DesiredCount: aws.Int32(1), LaunchType: ecstypes.LaunchTypeFargate, NetworkConfiguration: web.NetworkConfiguration,
-		LoadBalancers: []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(lb.Blue), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}},
+		LoadBalancers: []ecstypes.LoadBalancer{balancer},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := ext.SetConfig(f.cluster, name, config); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// wantCalls checks how many times ext was called with each action.
+func wantCalls(t *testing.T, ext *ecsdeploytest.Server, want map[string]int) {
+	t.Helper()
+	for call, n := range want {
+		if have := ext.Calls(call); have != n {
+			t.Errorf("%s calls: want %d, have %d", call, n, have)
+		}
 	}
 }
 
@@ -123,11 +141,7 @@ func TestDeployECSNativeGate(t *testing.T) {
 	if st := ext.Status(arn2); st != "ROLLBACK_SUCCESSFUL" {
 		t.Errorf("service deployment after rollback: want ROLLBACK_SUCCESSFUL, have %s", st)
 	}
-	for call, want := range map[string]int{"UpdateService": 2, "ContinueServiceDeployment": 2, "StopServiceDeployment": 0} {
-		if have := ext.Calls(call); have != want {
-			t.Errorf("%s calls: want %d, have %d", call, want, have)
-		}
-	}
+	wantCalls(t, ext, map[string]int{"UpdateService": 2, "ContinueServiceDeployment": 2, "StopServiceDeployment": 0})
 	noRefusals(t, ext)
 }
 

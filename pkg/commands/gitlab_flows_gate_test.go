@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
@@ -25,28 +24,13 @@ import (
 // set up for ECS's blue/green is: the flow gives no ECS input.
 func gatedService(t *testing.T, f ecsFixture, lb *elbtest.Fixture, ext *ecsdeploytest.Server, name string) {
 	t.Helper()
-	ctx := context.Background()
-	out, err := f.ecs.DescribeServices(ctx, &awsecs.DescribeServicesInput{Cluster: aws.String(f.cluster), Services: []string{f.service}})
-	if err != nil || len(out.Services) != 1 {
-		t.Fatalf("describing %s: %v", f.service, err)
-	}
-	web := out.Services[0]
-	if _, err := f.ecs.CreateService(ctx, &awsecs.CreateServiceInput{
-		Cluster: aws.String(f.cluster), ServiceName: aws.String(name), TaskDefinition: web.TaskDefinition,
-		DesiredCount: aws.Int32(1), LaunchType: ecstypes.LaunchTypeFargate, NetworkConfiguration: web.NetworkConfiguration,
-		LoadBalancers: []ecstypes.LoadBalancer{{
-			TargetGroupArn: aws.String(lb.Blue), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080),
-			AdvancedConfiguration: &ecstypes.AdvancedConfiguration{
-				AlternateTargetGroupArn: aws.String(lb.Green), TestListenerRule: aws.String(lb.Rule),
-				ProductionListenerRule: aws.String(lb.Rule), RoleArn: aws.String("arn:aws:iam::123456789012:role/ecs-blue-green"),
-			},
-		}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ext.SetConfig(f.cluster, name, `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":1}`); err != nil {
-		t.Fatal(err)
-	}
+	addService(t, f, ext, name, `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":1}`, ecstypes.LoadBalancer{
+		TargetGroupArn: aws.String(lb.Blue), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080),
+		AdvancedConfiguration: &ecstypes.AdvancedConfiguration{
+			AlternateTargetGroupArn: aws.String(lb.Green), TestListenerRule: aws.String(lb.Rule),
+			ProductionListenerRule: aws.String(lb.Rule), RoleArn: aws.String("arn:aws:iam::123456789012:role/ecs-blue-green"),
+		},
+	})
 }
 
 // decisions are the service deployments the -decide jobs acted on, by
@@ -203,11 +187,7 @@ ECS_SERVICES:
 	})
 	// Two gates continued, one rolled back (ContinueServiceDeployment with
 	// ROLLBACK): never StopServiceDeployment, never a second UpdateService.
-	for call, want := range map[string]int{"UpdateService": 3, "ContinueServiceDeployment": 3, "StopServiceDeployment": 0} {
-		if have := ext.Calls(call); have != want {
-			t.Errorf("%s calls: want %d, have %d", call, want, have)
-		}
-	}
+	wantCalls(t, ext, map[string]int{"UpdateService": 3, "ContinueServiceDeployment": 3, "StopServiceDeployment": 0})
 	noRefusals(t, ext)
 }
 
